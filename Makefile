@@ -1,0 +1,47 @@
+# kb: `make run` serves the app, `make test` runs every test. Both set up .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+PORT ?= 8501
+
+.PHONY: install run test lint bench chromium clean
+
+install: $(STAMP)
+
+# torch goes first and alone (the machine's CPU wheel); the rest is held to it by constraints.txt.
+# unstructured-inference goes in without dependencies: its [pdf] chain would pull torchvision.
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -q --no-deps "unstructured-inference>=1.6,<1.7"
+	@! $(BIN)/pip show -q torchvision 2>/dev/null || (echo "torchvision got installed: it breaks torch" && false)
+	touch $(STAMP)
+
+run: install
+	$(BIN)/kb ingest --if-empty sample_docs
+	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Browser tests need Debian's chromium (never `playwright install`: it downloads a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install chromium
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check kb tests pages streamlit_app.py
+	$(BIN)/ruff format --check kb tests pages streamlit_app.py
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/kb bench all --quick
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,30 @@
+"""The one place where concrete SDKs (Chroma, the embedding model, generators) are built."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.vector_stores.types import BasePydanticVectorStore
+
+    from kb.config import Settings
+
+_models: dict[int, BaseEmbedding] = {}
+
+
+def build_embedding(settings: Settings) -> BaseEmbedding:
+    """The embedding model (loaded once per process and batch size: it takes seconds)."""
+    from kb.backends.embedding import MiniLMEmbedding
+
+    key = settings.embed_batch_size
+    if key not in _models:
+        _models[key] = MiniLMEmbedding(embed_batch_size=key)
+    return _models[key]
+
+
+def build_vector_store(settings: Settings) -> BasePydanticVectorStore:
+    """LlamaIndex's ChromaVectorStore on the embedded store or the configured server."""
+    from kb.backends.chroma import chroma_vector_store
+
+    return chroma_vector_store(settings)

@@ -1,0 +1,49 @@
+"""Build the Chroma client and LlamaIndex's ChromaVectorStore over kb's collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from kb.config import Settings
+from kb.errors import StoreError
+
+
+def chroma_client(settings: Settings) -> Any:
+    """A Chroma server client when KB_CHROMA_HOST is set, else the embedded store in data_dir."""
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_host:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+            client.heartbeat()
+            return client
+        path = Path(settings.data_dir) / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        where = (
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"the Chroma store in {settings.data_dir}"
+        )
+        raise StoreError(f"cannot open {where} ({exc}); check it is running/readable") from exc
+
+
+def chroma_vector_store(settings: Settings) -> ChromaVectorStore:
+    """kb's collection (cosine space; kb passes every embedding, so no embedding function)."""
+    client = chroma_client(settings)
+    try:
+        collection = client.get_or_create_collection(
+            settings.collection,
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+    except Exception as exc:
+        raise StoreError(f"cannot open Chroma collection '{settings.collection}': {exc}") from exc
+    return ChromaVectorStore(chroma_collection=collection)

@@ -1,0 +1,93 @@
+"""One settings object, read from `KB_*` environment variables (and `.env`) once and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kb.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every knob of kb; the README's configuration table lists the same fields."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KB_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        Path("./data"),
+        description="Folder for the Chroma store, the document registry, the keyword index, "
+        "the embedding cache and the stored originals.",
+    )
+    collection: str = Field(
+        "kb_chunks", min_length=3, description="Chroma collection name (3+ characters)."
+    )
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; when set, kb uses it instead of the embedded store."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port (with KB_CHROMA_HOST).")
+    chunk_size: int = Field(
+        1000, ge=200, le=8000, description="Target chunk length in characters."
+    )
+    chunk_overlap: int = Field(
+        150, ge=0, description="Characters repeated between the pieces of a split paragraph."
+    )
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned by search and given to ask.")
+    candidates: int = Field(
+        100, ge=5, le=1000, description="Candidates each retrieval leg (dense, keyword) fetches."
+    )
+    fusion: Literal["weighted", "rrf"] = Field(
+        "weighted", description="How dense and keyword results are combined."
+    )
+    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense (embedding) leg.")
+    keyword_weight: float = Field(0.5, ge=0, description="Weight of the keyword (BM25) leg.")
+    rrf_k: int = Field(60, ge=1, description="Rank offset k of reciprocal-rank fusion.")
+    # 0.27: on sample_docs/questions.yaml every answerable question's best passage scored
+    # >= 0.28, while off-topic questions (world cup, capital of Peru) scored <= 0.23.
+    min_relevance: float = Field(
+        0.27,
+        description="Best dense cosine similarity below which ask() answers 'not in the "
+        "knowledge base'.",
+    )
+    max_upload_mb: float = Field(50, gt=0, description="Largest file accepted, in megabytes.")
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding-model batch.")
+    sample_docs_dir: Path = Field(
+        Path("./sample_docs"), description="Documents indexed on first run when the store is empty."
+    )
+    llm: Literal["extractive"] = Field(
+        "extractive", description="Answer generator; 'extractive' quotes passages, no model needed."
+    )
+    admin_password: SecretStr | None = Field(
+        None, description="Password for the admin pages (or set KB_ADMIN_PASSWORD_HASH)."
+    )
+    admin_password_hash: str | None = Field(
+        None, description="sha256 hex digest of the admin password, instead of the password."
+    )
+    stale_days: int = Field(
+        180, ge=1, description="Documents ingested longer ago than this are flagged stale."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size // 2:
+            raise ValueError("KB_CHUNK_OVERLAP must be under half of KB_CHUNK_SIZE")
+        if self.dense_weight + self.keyword_weight <= 0:
+            raise ValueError("KB_DENSE_WEIGHT + KB_KEYWORD_WEIGHT must be above 0")
+        return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; invalid values become a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(f"Invalid kb settings: {exc}. Fix the KB_* variable named above.") from exc

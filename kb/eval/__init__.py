@@ -1,0 +1,1 @@
+"""Measurements of retrieval quality (BEIR, golden questions)."""

@@ -1,0 +1,112 @@
+"""Golden questions: does search find the expected file (and page) in its top k?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import KBError
+from kb.retrieval import Hit
+
+
+@dataclass
+class GoldenQuestion:
+    """A question with the file (and page) that answers it."""
+
+    question: str
+    file: str
+    page: int | None = None
+    answer: str | None = None
+
+
+@dataclass
+class GoldenResult:
+    """hit@k and MRR by file and by page over a question set, with the misses."""
+
+    k: int
+    n: int
+    file_hits: int
+    file_mrr: float
+    paged: int
+    page_hits: int
+    page_mrr: float
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def file_hit_rate(self) -> float:
+        """Share of questions whose file is in the top k."""
+        return self.file_hits / self.n if self.n else 0.0
+
+    @property
+    def page_hit_rate(self) -> float:
+        """Share of paged questions whose file and page are in the top k."""
+        return self.page_hits / self.paged if self.paged else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "k": self.k,
+            "questions": self.n,
+            "file_hit_rate": self.file_hit_rate,
+            "file_mrr": self.file_mrr,
+            "paged_questions": self.paged,
+            "page_hit_rate": self.page_hit_rate,
+            "page_mrr": self.page_mrr,
+            "misses": self.misses,
+        }
+
+
+def load_questions(path: Path) -> list[GoldenQuestion]:
+    """Read a questions file: a YAML list of {question, file, page?, answer?}."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+        return [
+            GoldenQuestion(str(q["question"]), str(q["file"]), q.get("page"), q.get("answer"))
+            for q in raw
+        ]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise KBError(
+            f"cannot read questions from {path}: {exc}; expected a YAML list of "
+            "{question, file, page} entries"
+        ) from exc
+
+
+def _first_rank(hits: list[Hit], ok: Callable[[Hit], bool]) -> int | None:
+    return next((r for r, h in enumerate(hits, 1) if ok(h)), None)
+
+
+def evaluate_golden(
+    questions: list[GoldenQuestion], search: Callable[[str, int], list[Hit]], k: int = 5
+) -> GoldenResult:
+    """Run every question through `search` and score file and page hits."""
+    file_hits = page_hits = paged = 0
+    file_rr = page_rr = 0.0
+    misses = []
+    for q in questions:
+        hits = search(q.question, k)[:k]
+        fr = _first_rank(hits, lambda h, q=q: h.name == q.file)
+        file_hits += fr is not None
+        file_rr += 1 / fr if fr else 0.0
+        pr = None
+        if q.page is not None:
+            paged += 1
+            pr = _first_rank(hits, lambda h, q=q: h.name == q.file and h.page == q.page)
+            page_hits += pr is not None
+            page_rr += 1 / pr if pr else 0.0
+        if fr is None or (q.page is not None and pr is None):
+            misses.append(
+                {
+                    "question": q.question,
+                    "expected": f"{q.file}" + (f" p.{q.page}" if q.page else ""),
+                    "got": [f"{h.name}" + (f" p.{h.page}" if h.page else "") for h in hits],
+                }
+            )
+    n = len(questions)
+    return GoldenResult(
+        k, n, file_hits, file_rr / n if n else 0.0, paged, page_hits,
+        page_rr / paged if paged else 0.0, misses,
+    )

@@ -1,0 +1,88 @@
+"""Combine the dense and keyword rankings into one (pure functions, unit-tested)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Ranking = Sequence[tuple[str, float]]  # (id, score), best first
+
+
+@dataclass(frozen=True)
+class Fused:
+    """One fused result with the evidence behind it (None where a leg did not find it)."""
+
+    id: str
+    score: float
+    dense: float | None
+    keyword: float | None
+    dense_rank: int | None
+    keyword_rank: int | None
+
+
+def minmax(ranking: Ranking) -> dict[str, float]:
+    """Scores scaled to [0, 1] within the list; a list of equal scores scales to 1."""
+    if not ranking:
+        return {}
+    values = [s for _, s in ranking]
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    return {i: (s - lo) / span if span > 0 else 1.0 for i, s in ranking}
+
+
+def weighted(
+    dense: Ranking, keyword: Ranking, dense_weight: float = 0.5, keyword_weight: float = 0.5
+) -> dict[str, float]:
+    """Weighted sum of min-max normalised scores; a leg that missed an id contributes 0."""
+    nd, nk = minmax(dense), minmax(keyword)
+    return {
+        i: dense_weight * nd.get(i, 0.0) + keyword_weight * nk.get(i, 0.0)
+        for i in nd.keys() | nk.keys()
+    }
+
+
+def rrf(
+    dense: Ranking,
+    keyword: Ranking,
+    k: int = 60,
+    dense_weight: float = 1.0,
+    keyword_weight: float = 1.0,
+) -> dict[str, float]:
+    """Reciprocal-rank fusion: sum of weight / (k + rank), ranks 1-based."""
+    out: dict[str, float] = {}
+    for weight, ranking in ((dense_weight, dense), (keyword_weight, keyword)):
+        for rank, (i, _) in enumerate(ranking, start=1):
+            out[i] = out.get(i, 0.0) + weight / (k + rank)
+    return out
+
+
+def fuse(
+    dense: Ranking,
+    keyword: Ranking,
+    method: str = "weighted",
+    dense_weight: float = 0.5,
+    keyword_weight: float = 0.5,
+    rrf_k: int = 60,
+) -> list[Fused]:
+    """Fused ranking, best first; ties keep the dense order, then the keyword order."""
+    if method == "rrf":
+        scores = rrf(dense, keyword, rrf_k, dense_weight, keyword_weight)
+    else:
+        scores = weighted(dense, keyword, dense_weight, keyword_weight)
+    d = {i: (r, s) for r, (i, s) in enumerate(dense, start=1)}
+    kw = {i: (r, s) for r, (i, s) in enumerate(keyword, start=1)}
+    order: dict[str, int] = {}
+    for i, _ in [*dense, *keyword]:
+        order.setdefault(i, len(order))
+    ids = sorted(scores, key=lambda i: (-scores[i], order[i]))
+    return [
+        Fused(
+            id=i,
+            score=scores[i],
+            dense=d[i][1] if i in d else None,
+            keyword=kw[i][1] if i in kw else None,
+            dense_rank=d[i][0] if i in d else None,
+            keyword_rank=kw[i][0] if i in kw else None,
+        )
+        for i in ids
+    ]

@@ -1,0 +1,38 @@
+"""Stable identifiers: a document's id from its name, a chunk's id from its place."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def text_key(text: str) -> str:
+    """Content key of a text (for the embedding cache): sha256 of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def doc_id_for(name: str) -> str:
+    """A readable id that stays the same for every version uploaded under `name`.
+
+    The slug makes ids legible in logs and URLs; the hash keeps names that slug alike apart.
+    """
+    norm = unicodedata.normalize("NFC", name.strip()).lower()
+    ascii_name = unicodedata.normalize("NFKD", norm).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:40].strip("-") or "doc"
+    return f"{slug}-{hashlib.sha1(norm.encode()).hexdigest()[:8]}"
+
+
+def version_of(sha256: str) -> str:
+    """The version tag of a document's bytes: 16 hex digits of their sha256 (64 bits)."""
+    return sha256[:16]
+
+
+def chunk_id(doc_id: str, version: str, index: int) -> str:
+    """Deterministic chunk id: the same bytes always give the same ids, a new version new ones."""
+    return f"{doc_id}:{version}:{index:05d}"

@@ -1,0 +1,259 @@
+"""Ingestion: bytes -> blocks -> chunks -> embeddings -> Chroma + registry, one file at a time,
+parsing the next file while the current one embeds."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import TextNode
+
+from kb.chunking import Chunk, chunk_blocks, search_text
+from kb.config import Settings
+from kb.embed_cache import EmbeddingCache
+from kb.errors import IngestError, KBError
+from kb.ids import chunk_id, doc_id_for, sha256_hex
+from kb.parsing import PAGED_KINDS, parse
+from kb.registry import Document, Registry
+from kb.sniff import sniff
+from kb.store import ChunkStore
+
+# Bump when parsing or chunking changes the chunks a file yields: it changes every version
+# tag, so `kb reindex --all` rebuilds everything while unchanged text keeps its cached vectors.
+PIPELINE_VERSION = "1"
+PREFETCH = 2  # files parsed ahead of the one being embedded
+
+
+@dataclass
+class Source:
+    """A file to ingest: a path on disk, or a name with its bytes (an upload)."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        """The file's bytes."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"cannot read {self.path}: {exc.strerror}") from exc
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to one file: indexed, unchanged, replaced, reindexed or failed."""
+
+    name: str
+    status: str
+    doc_id: str | None = None
+    chunks: int = 0
+    embedded: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file is in the index as it should be."""
+        return self.status != "failed"
+
+    def message(self) -> str:
+        """One line for people."""
+        if self.status == "failed":
+            return f"{self.name}: failed: {self.reason}"
+        if self.status == "unchanged":
+            return f"{self.name}: unchanged (already indexed)"
+        extra = " (old version removed)" if self.status == "replaced" else ""
+        return f"{self.name}: {self.status} ({self.chunks} chunks){extra}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class _Prepared:
+    source: Source
+    data: bytes
+    doc_id: str
+    sha: str
+    version: str
+    kind: str
+    chunks: list[Chunk]
+    pages: int | None
+    old: Document | None
+
+
+Progress = Callable[[int, int, IngestOutcome], None]
+
+
+class Ingestor:
+    """Adds, replaces and re-indexes documents so readers always see one whole version."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        store: ChunkStore,
+        cache: EmbeddingCache,
+        embed_model: BaseEmbedding,
+        originals: Path,
+    ) -> None:
+        self.settings, self.registry, self.store = settings, registry, store
+        self.cache, self.embed_model, self.originals = cache, embed_model, originals
+
+    def version_for(self, sha: str) -> str:
+        """Version tag: the bytes plus the chunking settings and pipeline that cut them."""
+        s = self.settings
+        recipe = f"{PIPELINE_VERSION}:{s.chunk_size}:{s.chunk_overlap}"
+        return f"{sha[:12]}{hashlib.sha1(recipe.encode()).hexdigest()[:4]}"
+
+    def original_path(self, doc: Document) -> Path:
+        """Where a version's original bytes are kept."""
+        suffix = Path(doc.name).suffix.lower() or f".{doc.kind}"
+        return self.originals / doc.doc_id / f"{doc.version}{suffix}"
+
+    def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
+        data = source.read()
+        limit = self.settings.max_upload_bytes
+        if len(data) > limit:
+            raise IngestError(
+                f"the file is {len(data) / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+                "(KB_MAX_UPLOAD_MB); split it or raise the limit"
+            )
+        doc_id, sha = doc_id_for(source.name), sha256_hex(data)
+        version = self.version_for(sha)
+        old = self.registry.get(doc_id)
+        if old and old.version == version and not reindex:
+            return IngestOutcome(source.name, "unchanged", doc_id, old.chunks)
+        kind = sniff(data, source.name)
+        blocks = parse(kind, data, source.name)
+        chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
+        pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
+        return _Prepared(
+            source, data, doc_id, sha, version, kind, chunks, max(pages, default=None), old
+        )
+
+    def _nodes(self, p: _Prepared) -> tuple[list[TextNode], int]:
+        name = p.source.name
+        texts = [search_text(name, c.heading, c.text) for c in p.chunks]
+        vectors, embedded = self.cache.embed(texts, self.embed_model.get_text_embedding_batch)
+        nodes = []
+        for i, (c, vec) in enumerate(zip(p.chunks, vectors, strict=True)):
+            meta: dict[str, Any] = {
+                "doc_id": p.doc_id,
+                "name": name,
+                "version": p.version,
+                "kind": p.kind,
+                "heading": c.heading,
+                "element_types": ",".join(c.element_types),
+                "chunk_index": i,
+            }
+            if c.page:
+                meta["page"] = c.page  # Chroma metadata cannot hold None
+            nodes.append(
+                TextNode(
+                    id_=chunk_id(p.doc_id, p.version, i),
+                    text=c.text,
+                    embedding=vec,
+                    metadata=meta,
+                    excluded_embed_metadata_keys=list(meta),
+                    excluded_llm_metadata_keys=list(meta),
+                )
+            )
+        return nodes, embedded
+
+    def _commit(self, p: _Prepared) -> IngestOutcome:
+        name = p.source.name
+        nodes, embedded = self._nodes(p)
+        doc = Document(
+            doc_id=p.doc_id,
+            name=name,
+            kind=p.kind,
+            size=len(p.data),
+            sha256=p.sha,
+            version=p.version,
+            pages=p.pages,
+            chunks=len(nodes),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        same_version = p.old is not None and p.old.version == p.version
+        path = self.original_path(doc)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(p.data)
+            if same_version:
+                # A forced re-index of identical chunks: rewrite them in place, ids unchanged,
+                # so readers never see the document missing.
+                self.store.upsert(nodes)
+            else:
+                self.store.add(nodes)
+            self.registry.upsert(doc)  # the switch: from here readers see the new version
+        except BaseException:
+            if not same_version:
+                self.store.delete_version(p.doc_id, p.version)
+                path.unlink(missing_ok=True)
+            raise
+        status = "indexed"
+        if p.old and not same_version:
+            self.store.delete_version(p.old.doc_id, p.old.version)
+            self.original_path(p.old).unlink(missing_ok=True)
+            status = "replaced" if p.old.sha256 != p.sha else "reindexed"
+        elif same_version:
+            status = "reindexed"
+        return IngestOutcome(name, status, p.doc_id, len(nodes), embedded)
+
+    def run(
+        self, sources: Iterable[Source], progress: Progress | None = None, reindex: bool = False
+    ) -> list[IngestOutcome]:
+        """Ingest every source; a failed file is reported and the rest go on."""
+        items = list(sources)
+        outcomes: list[IngestOutcome] = []
+        last = {doc_id_for(s.name): n for n, s in enumerate(items)}
+        for n, s in enumerate(items):
+            if last[doc_id_for(s.name)] != n:
+                outcomes.append(
+                    IngestOutcome(s.name, "failed", reason="another file in this batch has the "
+                                  "same name; only the last one was ingested")
+                )
+        items = [s for n, s in enumerate(items) if last[doc_id_for(s.name)] == n]
+        total = len(items) + len(outcomes)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
+            for source, future, started in self._prefetch(pool, items, reindex):
+                try:
+                    prepared = future.result()
+                    outcome = (
+                        prepared
+                        if isinstance(prepared, IngestOutcome)
+                        else self._commit(prepared)
+                    )
+                except KBError as exc:
+                    outcome = IngestOutcome(source.name, "failed", reason=str(exc))
+                outcome.seconds = time.perf_counter() - started
+                outcomes.append(outcome)
+                if progress:
+                    progress(len(outcomes), total, outcome)
+        return outcomes
+
+    def _prefetch(
+        self, pool: ThreadPoolExecutor, items: list[Source], reindex: bool
+    ) -> Iterator[tuple[Source, Future[_Prepared | IngestOutcome], float]]:
+        queue: deque[tuple[Source, Future[_Prepared | IngestOutcome], float]] = deque()
+        pending = iter(items)
+        for source in pending:
+            queue.append((source, pool.submit(self._prepare, source, reindex), time.perf_counter()))
+            if len(queue) > PREFETCH:
+                yield queue.popleft()
+        while queue:
+            yield queue.popleft()

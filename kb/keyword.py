@@ -1,0 +1,94 @@
+"""The keyword leg: a BM25 index (bm25s) over chunk texts, saved beside the registry."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+# Stemming and English stop words: "expenses" finds "expense", "the" finds nothing.
+_STEMMER = Stemmer.Stemmer("english")
+_STOPWORDS = "en"
+_stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed tokens of each text."""
+    with _stem_lock:
+        return bm25s.tokenize(  # type: ignore[no-any-return]
+            list(texts),
+            stopwords=_STOPWORDS,
+            stemmer=_STEMMER,
+            return_ids=False,
+            show_progress=False,
+        )
+
+
+class KeywordIndex:
+    """An immutable BM25 index over chunk ids; writers build a new one and swap it in."""
+
+    def __init__(self, ids: list[str], retriever: bm25s.BM25 | None, generation: int) -> None:
+        self.ids = ids
+        self.retriever = retriever
+        self.generation = generation
+        self._pos = {cid: i for i, cid in enumerate(ids)}
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str], generation: int) -> KeywordIndex:
+        """Index `texts` (one per id)."""
+        if not ids:
+            return cls([], None, generation)
+        retriever = bm25s.BM25()
+        retriever.index(tokenize(texts), show_progress=False)
+        return cls(ids, retriever, generation)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Up to `k` (chunk id, BM25 score) pairs with a score above 0, best first;
+        `mask` (one bool per id) hides chunks the caller may not see."""
+        if self.retriever is None or not self.ids:
+            return []
+        tokens = tokenize([query])[0]
+        if not tokens:
+            return []
+        scores = self.retriever.get_scores(tokens)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write the index to `folder` atomically (a new folder renamed into place)."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.retriever is not None:
+            self.retriever.save(str(tmp / "bm25"))
+        (tmp / "ids.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        """The saved index, or None when there is none or it is unreadable."""
+        try:
+            meta = json.loads((folder / "ids.json").read_text())
+            ids = meta["ids"]
+            retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
+            return cls(ids, retriever, int(meta["generation"]))
+        except (OSError, ValueError, KeyError):
+            return None

@@ -1,0 +1,151 @@
+"""The dense leg and chunk storage: kb's chunks in Chroma through LlamaIndex's vector store."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.types import (
+    BasePydanticVectorStore,
+    FilterCondition,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+
+from kb.errors import StoreError
+
+_PAGE = 2000  # ids per Chroma get() call: large enough to be quick, small enough for memory
+
+
+@dataclass
+class StoredChunk:
+    """A chunk as stored: id, text and the metadata kb wrote."""
+
+    id: str
+    text: str
+    meta: dict[str, Any]
+
+
+def parse_chunk_id(chunk_id: str) -> tuple[str, str]:
+    """(doc_id, version) encoded in a chunk id."""
+    doc_id, version, _ = chunk_id.rsplit(":", 2)
+    return doc_id, version
+
+
+def _meta(node_meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node_meta.items() if not k.startswith("_")}
+
+
+class ChunkStore:
+    """Adds, finds and removes chunks; knows nothing of which versions are live."""
+
+    def __init__(self, vector_store: BasePydanticVectorStore) -> None:
+        self.vs = vector_store
+
+    @property
+    def _collection(self) -> Any:
+        return self.vs.client  # the Chroma collection, for paging and counting
+
+    def add(self, nodes: list[TextNode]) -> None:
+        """Store nodes (each with its embedding)."""
+        try:
+            self.vs.add(nodes)
+        except Exception as exc:
+            raise StoreError(f"could not write chunks to Chroma: {exc}") from exc
+
+    def upsert(self, nodes: list[TextNode]) -> None:
+        """Write nodes over any stored chunks with the same ids."""
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        try:
+            for start in range(0, len(nodes), _PAGE):
+                part = nodes[start : start + _PAGE]
+                self._collection.upsert(
+                    ids=[n.node_id for n in part],
+                    embeddings=[n.get_embedding() for n in part],
+                    documents=[n.get_content() for n in part],
+                    metadatas=[
+                        node_to_metadata_dict(n, remove_text=True, flat_metadata=True)
+                        for n in part
+                    ],
+                )
+        except Exception as exc:
+            raise StoreError(f"could not write chunks to Chroma: {exc}") from exc
+
+    def delete_version(self, doc_id: str, version: str) -> None:
+        """Remove every chunk of one version of a document."""
+        filters = MetadataFilters(
+            filters=[
+                MetadataFilter(key="doc_id", value=doc_id),
+                MetadataFilter(key="version", value=version),
+            ],
+            condition=FilterCondition.AND,
+        )
+        try:
+            self.vs.delete_nodes(filters=filters)
+        except Exception as exc:
+            raise StoreError(f"could not delete chunks of {doc_id} from Chroma: {exc}") from exc
+
+    def delete_ids(self, ids: list[str]) -> None:
+        """Remove chunks by id."""
+        for start in range(0, len(ids), _PAGE):
+            self._collection.delete(ids=ids[start : start + _PAGE])
+
+    def query(self, embedding: list[float], k: int) -> list[tuple[StoredChunk, float]]:
+        """The `k` nearest chunks with their cosine similarity, best first."""
+        if k <= 0 or self.count() == 0:
+            return []
+        try:
+            result = self.vs.query(
+                VectorStoreQuery(query_embedding=embedding, similarity_top_k=k)
+            )
+        except Exception as exc:
+            raise StoreError(f"Chroma query failed: {exc}") from exc
+        out = []
+        for node, sim in zip(result.nodes or [], result.similarities or [], strict=False):
+            # ChromaVectorStore reports exp(-distance); with cosine distance, 1 + ln(s) = cosine.
+            cosine = 1.0 + math.log(sim) if sim > 0 else -1.0
+            out.append((StoredChunk(node.node_id, node.get_content(), _meta(node.metadata)), cosine))
+        return out
+
+    def get(self, ids: list[str]) -> dict[str, StoredChunk]:
+        """Chunks by id (missing ids are absent)."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=ids, include=["documents", "metadatas"])
+        return {
+            i: StoredChunk(i, doc or "", _meta(meta or {}))
+            for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def iter_all(self) -> Iterator[StoredChunk]:
+        """Every stored chunk, page by page."""
+        offset = 0
+        while True:
+            got = self._collection.get(
+                include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            if not got["ids"]:
+                return
+            for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield StoredChunk(i, doc or "", _meta(meta or {}))
+            offset += len(got["ids"])
+
+    def all_ids(self) -> list[str]:
+        """Every stored chunk id."""
+        ids: list[str] = []
+        offset = 0
+        while True:
+            got = self._collection.get(include=[], limit=_PAGE, offset=offset)
+            if not got["ids"]:
+                return ids
+            ids.extend(got["ids"])
+            offset += len(got["ids"])
+
+    def count(self) -> int:
+        """How many chunks are stored."""
+        return int(self._collection.count())
