@@ -115,8 +115,27 @@ class KnowledgeBase:
         """Add or replace files; unchanged bytes are skipped, failures reported per file."""
         with self.lock.hold():
             outcomes = self.ingestor.run(sources, progress)
-            self.view()  # bring the keyword index up to date before anyone searches
+            self._after_write()
         return outcomes
+
+    def _after_write(self) -> None:
+        """Sweep invisible chunks and bring the keyword index up to date (lock held)."""
+        self.repair()
+        self.view()
+
+    def repair(self) -> int:
+        """Delete chunks of no live version (left by a crash or failed clean-up); returns how
+        many. Safe only under the write lock: an ingest in flight owns such chunks."""
+        with self.lock.hold():
+            active = self.registry.active_versions()
+            orphans = [
+                cid
+                for cid in self.store.all_ids()
+                if active.get(parse_chunk_id(cid)[0]) != parse_chunk_id(cid)[1]
+            ]
+            if orphans:
+                self.store.delete_ids(orphans)
+            return len(orphans)
 
     def ingest_paths(
         self, paths: Sequence[str | Path], progress: Progress | None = None
@@ -131,7 +150,7 @@ class KnowledgeBase:
             self.registry.remove(doc.doc_id)  # invisible to readers from here on
             self.store.delete_version(doc.doc_id, doc.version)
             shutil.rmtree(self.originals / doc.doc_id, ignore_errors=True)
-            self.view()
+            self._after_write()
         return doc
 
     def reindex(
@@ -153,7 +172,7 @@ class KnowledgeBase:
                     )
                 sources.append(Source(doc.name, path=path))
             outcomes = self.ingestor.run(sources, progress, reindex=True)
-            self.view()
+            self._after_write()
         return outcomes
 
     # -- reading ------------------------------------------------------------------------
@@ -203,7 +222,9 @@ class KnowledgeBase:
         if not is_relevant(trace.hits, self.settings.min_relevance):
             return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings)
         t = time.perf_counter()
-        text, citations, extract = extractive_answer(question, trace.hits)
+        text, citations, extract = extractive_answer(
+            question, trace.hits, self.embed_model.get_text_embedding_batch
+        )
         timings["generation"] = time.perf_counter() - t
         return Answer(question, text, citations, trace.hits, True, "extractive", extract, timings)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -111,6 +112,25 @@ def _email_preamble(elements: list[Any]) -> list[Block]:
     return blocks + ([Block("EmailHeader", header)] if header else [])
 
 
+_NUMBERED_HEADING = re.compile(r"^\d{1,2}(\.\d{1,2})*\.?\s+[A-Z]")
+
+
+def pdf_heading(category: str, text: str) -> tuple[str, int]:
+    """Re-classify a PDF line: `fast` parsing guesses headings from text alone, so wrapped
+    line tails ("days.") become titles and short headings ("Annual leave") paragraphs.
+    Returns (category, depth): numbered headings ("4. Expenses") are depth 0, others 1."""
+    words = text.split()
+    sentence_like = text[-1] in ".,;:!?" or text[0].islower()
+    if len(words) <= 8 and _NUMBERED_HEADING.match(text) and not text.endswith("."):
+        return "Title", 0
+    if category == "Title":
+        return ("NarrativeText", 0) if sentence_like else ("Title", 1)
+    if category in ("NarrativeText", "UncategorizedText") and len(words) <= 6:
+        if not sentence_like and text[0].isupper() and not any(c.isdigit() for c in text):
+            return "Title", 1
+    return category, 0
+
+
 def _to_blocks(kind: str, elements: list[Any]) -> list[Block]:
     texts_by_page = Counter(
         e.text.strip() for e in elements if e.category in ("Header", "Footer", "PageNumber")
@@ -137,6 +157,8 @@ def _to_blocks(kind: str, elements: list[Any]) -> list[Block]:
             blocks.append(Block("Table", text, page, 0, rows))
             continue
         depth = meta.category_depth or 0
+        if kind == "pdf":
+            category, depth = pdf_heading(category, text)
         blocks.append(Block(category, text, page, depth))
     return blocks
 

@@ -8,13 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.types import (
-    BasePydanticVectorStore,
-    FilterCondition,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
+from llama_index.core.vector_stores.types import BasePydanticVectorStore, VectorStoreQuery
 
 from kb.errors import StoreError
 
@@ -78,15 +72,11 @@ class ChunkStore:
 
     def delete_version(self, doc_id: str, version: str) -> None:
         """Remove every chunk of one version of a document."""
-        filters = MetadataFilters(
-            filters=[
-                MetadataFilter(key="doc_id", value=doc_id),
-                MetadataFilter(key="version", value=version),
-            ],
-            condition=FilterCondition.AND,
-        )
+        # A where-only delete on the collection: LlamaIndex's delete_nodes(filters=...) sends
+        # an empty id list alongside, which Chroma 1.5 rejects.
+        where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
         try:
-            self.vs.delete_nodes(filters=filters)
+            self._collection.delete(where=where)
         except Exception as exc:
             raise StoreError(f"could not delete chunks of {doc_id} from Chroma: {exc}") from exc
 

@@ -1,0 +1,64 @@
+"""The Sources panel under an answer: where each [n] comes from, its scores, and the original."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit import runtime
+
+from kb import ui
+from kb.answer import Answer, Citation
+from kb.errors import KBError
+from kb.knowledge_base import KnowledgeBase
+
+
+def _inline_url(base: KnowledgeBase, citation: Citation, key: str) -> str | None:
+    # A download can't open at a page; a URL served inline can, with #page=N. Streamlit has
+    # no public call that returns one, so this uses the media file manager st.iframe uses.
+    if not runtime.exists():
+        return None
+    try:
+        _, data, mime = base.original(citation.doc_id)
+    except KBError:
+        return None
+    return runtime.get_instance().media_file_mgr.add(data, mime, f"kb-open-{key}")
+
+
+def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
+    left, right = st.columns(2, width=520)
+    left.download_button(
+        f"Download {citation.name}",
+        data=lambda: base.original(citation.doc_id)[1],
+        file_name=citation.name,
+        mime=ui.mime_type(citation.name),
+        key=f"dl-{key}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if ui.is_pdf(citation.name) and citation.page:
+        url = _inline_url(base, citation, key)
+        if url:
+            right.link_button(
+                f"Open at page {citation.page}",
+                f"{url}#page={citation.page}",
+                icon=":material/open_in_new:",
+            )
+
+
+def render_sources(
+    base: KnowledgeBase, answer: Answer, key: str, live: set[str], expanded: bool = False
+) -> None:
+    """One expander listing the answer's citations; `live` holds the ids still indexed."""
+    if not answer.citations:
+        return
+    with st.expander(f"Sources ({len(answer.citations)})", expanded=expanded):
+        for c in answer.citations:
+            with st.container(border=True):
+                st.markdown(ui.source_title(c))
+                hit = ui.hit_for(answer, c)
+                if hit:
+                    st.caption(ui.score_line(hit))
+                st.markdown(ui.highlight(c.text, answer.question))
+                if c.doc_id in live:
+                    _open_buttons(base, c, f"{key}-{c.n}")
+                else:
+                    st.caption("This document has been deleted from the knowledge base since.")

@@ -1,0 +1,54 @@
+"""Upload page (admins): add a batch of documents and see one outcome line per file."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import ui
+from kb.errors import KBError
+from kb.ingest import IngestOutcome, Source
+from pages.common import fail, open_kb, require_admin
+
+base = open_kb()
+settings = base.settings
+st.title("Upload documents")
+require_admin(base)
+
+st.markdown(
+    f"**Accepted formats:** {ui.formats_line()}.  \n"
+    f"**Size limit:** {settings.max_upload_mb:g} MB per file.  \n"
+    "A file named like an indexed document replaces it (the old version is removed); "
+    "a file with identical content is left unchanged. A file that fails is reported and the "
+    "rest of the batch goes on."
+)
+generation = st.session_state.setdefault("upload_generation", 0)
+files = st.file_uploader(
+    "Documents",
+    type=ui.accepted_extensions(),
+    accept_multiple_files=True,
+    key=f"uploader-{generation}",
+    max_upload_size=ui.upload_limit_mb(settings.max_upload_mb),
+)
+label = f"Upload and index {len(files)} file{'s' if len(files) != 1 else ''}"
+if st.button(label, type="primary", disabled=not files, icon=":material/upload:"):
+    st.session_state.pop("upload_outcomes", None)
+    bar = st.progress(0.0, text=f"0 of {len(files)} files done: reading the first one")
+    lines = st.container()
+
+    def progress(done: int, total: int, outcome: IngestOutcome) -> None:
+        bar.progress(done / total, text=ui.progress_text(done, total, outcome))
+        lines.markdown(ui.outcome_markdown(outcome))
+
+    try:
+        outcomes = base.ingest([Source(f.name, data=f.getvalue()) for f in files], progress)
+    except KBError as exc:
+        fail(str(exc))
+    st.session_state.upload_outcomes = outcomes
+    # A new uploader key empties the drop zone: the batch is done, its results stay below.
+    st.session_state.upload_generation = generation + 1
+    st.rerun()
+
+if outcomes := st.session_state.get("upload_outcomes"):
+    st.progress(1.0, text=f"Done: {ui.batch_summary(outcomes)}")
+    for outcome in outcomes:
+        st.markdown(ui.outcome_markdown(outcome))

@@ -1,0 +1,97 @@
+"""kb's Streamlit app: the entry point (navigation, first-run indexing) and the chat page."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from kb import ui
+from kb.errors import KBError
+from kb.knowledge_base import KnowledgeBase
+from pages.common import index_samples_on_first_run, open_kb, sign_out_button
+from pages.sources import render_sources
+
+EMPTY_HELP = """**The knowledge base is empty**, so there is nothing to answer from yet.
+
+To add documents:
+- an admin uploads them on the **Upload** page (PDF, Word, PowerPoint, Excel, HTML, Markdown,
+  text, e-mail or CSV), or
+- on the server, run `kb ingest PATH...` with files or folders.
+
+Then come back here and ask away."""
+
+
+def render_turn(base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str]) -> None:
+    """One question and its answer, as kept in the session's history."""
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(turn.question))
+    with st.chat_message("assistant"):
+        if turn.answer is None:
+            st.error(turn.error)
+            return
+        st.markdown(ui.answer_markdown(turn.answer.text))
+        st.caption(ui.timing_line(turn))
+        render_sources(base, turn.answer, key, live)
+
+
+def ask(base: KnowledgeBase, question: str, key: str, live: set[str]) -> ui.ChatTurn:
+    """Answer a new question, streaming the text, and return it for the history."""
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(question))
+    with st.chat_message("assistant"):
+        started = time.perf_counter()
+        try:
+            answer = base.ask(question)
+        except KBError as exc:
+            st.error(str(exc))
+            return ui.ChatTurn(question, None, time.perf_counter() - started, str(exc))
+        turn = ui.ChatTurn(question, answer, time.perf_counter() - started)
+        st.write_stream(ui.stream_pieces(ui.answer_markdown(answer.text)))
+        st.caption(ui.timing_line(turn))
+        render_sources(base, answer, key, live)
+    return turn
+
+
+def chat() -> None:
+    """The chat page: questions in, answers with numbered sources out."""
+    base = open_kb()
+    history: list[ui.ChatTurn] = st.session_state.setdefault("history", [])
+    st.title("Ask the knowledge base")
+    docs = base.documents()
+    if not docs:
+        st.info(EMPTY_HELP, icon=":material/library_add:")
+        st.page_link(upload, label="Go to the Upload page", icon=":material/upload:")
+        return
+    if st.sidebar.button("New chat", icon=":material/add_comment:", disabled=not history):
+        history.clear()
+        st.rerun()
+    st.caption(
+        f"{len(docs)} documents indexed. Answers quote them, and every [n] points to its "
+        "source below the answer."
+    )
+    live = {d.doc_id for d in docs}
+    for n, turn in enumerate(history):
+        render_turn(base, turn, str(n), live)
+    if question := st.chat_input("Ask a question about the documents"):
+        history.append(ask(base, question, str(len(history)), live))
+
+
+st.set_page_config(page_title="kb", page_icon=":material/menu_book:", layout="centered")
+upload = st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload")
+pages = {
+    "Ask": [
+        st.Page(chat, title="Chat", icon=":material/chat:", default=True),
+        st.Page(
+            "pages/inspector.py", title="Source inspector", icon=":material/search_insights:"
+        ),
+    ],
+    "Manage": [
+        upload,
+        st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"),
+    ],
+}
+page = st.navigation(pages)
+index_samples_on_first_run(open_kb())
+sign_out_button(open_kb())
+page.run()
