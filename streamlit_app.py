@@ -9,8 +9,8 @@ import streamlit as st
 from kb import ui
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from pages.common import index_samples_on_first_run, open_kb, sign_out_button
-from pages.sources import render_sources
+from pages.shared.common import page_setup
+from pages.shared.sources import render_sources
 
 EMPTY_HELP = """**The knowledge base is empty**, so there is nothing to answer from yet.
 
@@ -55,7 +55,7 @@ def ask(base: KnowledgeBase, question: str, key: str, live: set[str]) -> ui.Chat
 
 def chat() -> None:
     """The chat page: questions in, answers with numbered sources out."""
-    base = open_kb()
+    base = page_setup("Chat")
     history: list[ui.ChatTurn] = st.session_state.setdefault("history", [])
     st.title("Ask the knowledge base")
     docs = base.documents()
@@ -77,21 +77,26 @@ def chat() -> None:
         history.append(ask(base, question, str(len(history)), live))
 
 
-st.set_page_config(page_title="kb", page_icon=":material/menu_book:", layout="centered")
-upload = st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload")
+# Page files carry their own set-up (page_setup) and keep the URLs their file names give
+# (/Upload, /Admin, /Source_inspector): Streamlit runs a page file without this script when
+# the first request after a start is for that page (its legacy pages/ folder mode).
+upload = st.Page("pages/1_Upload.py", title="Upload", icon=":material/upload:")
 pages = {
     "Ask": [
         st.Page(chat, title="Chat", icon=":material/chat:", default=True),
         st.Page(
-            "pages/inspector.py", title="Source inspector", icon=":material/search_insights:"
+            "pages/3_Source_inspector.py",
+            title="Source inspector",
+            icon=":material/search_insights:",
         ),
     ],
     "Manage": [
         upload,
-        st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"),
+        st.Page(
+            "pages/2_Admin.py",
+            title="Admin",
+            icon=":material/admin_panel_settings:",
+        ),
     ],
 }
-page = st.navigation(pages)
-index_samples_on_first_run(open_kb())
-sign_out_button(open_kb())
-page.run()
+st.navigation(pages).run()

@@ -14,7 +14,7 @@ from kb.errors import ConfigError
 HOW_TO_CONFIGURE = (
     "Admin pages are closed because no admin password is configured. Set `KB_ADMIN_PASSWORD` "
     "(or `KB_ADMIN_PASSWORD_HASH`, the sha256 hex digest of the password) in the environment, "
-    "or put `KB_ADMIN_PASSWORD = \"...\"` in `.streamlit/secrets.toml`, then restart the app."
+    'or put `KB_ADMIN_PASSWORD = "..."` in `.streamlit/secrets.toml`, then restart the app.'
 )
 # Wrong passwords wait this long before the form comes back: it slows guessing.
 FAILED_SIGN_IN_DELAY = 1.0
@@ -67,7 +67,7 @@ def _checked_hash(value: str, where: str) -> str:
     if not _HEX64.fullmatch(digest):
         raise ConfigError(
             f"the admin password hash in {where} is not a sha256 hex digest (64 characters "
-            "0-9a-f); make one with: python -c \"import hashlib; "
+            '0-9a-f); make one with: python -c "import hashlib; '
             "print(hashlib.sha256(b'YOUR PASSWORD').hexdigest())\""
         )
     return digest

@@ -137,7 +137,7 @@ def chunk_blocks(blocks: list[Block], size: int = 1000, overlap: int = 150) -> l
     b = _Builder(size, overlap)
     stack: list[tuple[int, str]] = []  # (depth, title) of the enclosing headings
     for block in blocks:
-        if not block.text.strip():
+        if not block.text.strip() and not block.rows:
             continue
         page_changed = b.parts and block.page != b.page
         if block.kind == "Title":

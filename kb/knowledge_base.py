@@ -68,7 +68,9 @@ class KnowledgeBase:
         self.ingestor = Ingestor(
             settings, self.registry, self.store, self.cache, self.embed_model, self.originals
         )
-        self.searcher = Searcher(settings, self.store, self.embed_model, self.view)
+        self.searcher = Searcher(
+            settings, self.store, self.embed_model, self.view, self.registry.generation
+        )
         self._view: View | None = None
         self._view_lock = threading.Lock()
 
@@ -101,9 +103,10 @@ class KnowledgeBase:
                 texts.append(search_text(name, heading, chunk.text))
         index = KeywordIndex.build(ids, texts, generation)
         try:
-            with self.lock.hold():
-                if self.registry.generation() == generation:
-                    index.save(self.keyword_dir)
+            # No write lock here: a writer may be waiting on _view_lock while holding it.
+            # Saves are atomic renames, and a stale one is caught by its generation on load.
+            if self.registry.generation() == generation:
+                index.save(self.keyword_dir)
         except OSError:
             pass  # a read-only data dir still serves; the index is rebuilt next start
         return index

@@ -17,6 +17,7 @@ from kb.keyword import KeywordIndex
 from kb.store import ChunkStore, StoredChunk, parse_chunk_id
 
 Mode = Literal["hybrid", "dense", "keyword"]
+MAX_RETRIES = 5  # a version switch mid-query forces a rerun; more than a few in a row is absurd
 
 
 @dataclass
@@ -88,21 +89,38 @@ class Searcher:
         store: ChunkStore,
         embed_model: BaseEmbedding,
         view: Callable[[], View],
+        generation: Callable[[], int],
     ) -> None:
         self.settings, self.store, self.embed_model, self.view = settings, store, embed_model, view
+        self.generation = generation
 
     def trace(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Trace:
-        """Retrieve `k` hits for `query`, keeping every intermediate ranking."""
+        """Retrieve `k` hits for `query`, keeping every intermediate ranking.
+
+        Optimistic concurrency: a writer switches versions (generation + 1) before deleting
+        the old chunks, so a result read while the generation held still is one whole
+        version; when a switch happened meanwhile, the query runs again on the new view."""
+        vector = None
+        for _ in range(MAX_RETRIES):
+            view = self.view()
+            trace, vector = self._trace(query, k, mode, view, vector)
+            if self.generation() == view.keyword.generation:
+                break
+        return trace
+
+    def _trace(
+        self, query: str, k: int | None, mode: Mode, view: View, vector: list[float] | None
+    ) -> tuple[Trace, list[float] | None]:
         s = self.settings
         k = k or s.top_k
         n = max(s.candidates, k)
-        view = self.view()
         timings: dict[str, float] = {}
         dense: list[tuple[str, float]] = []
         chunks: dict[str, StoredChunk] = {}
         if mode != "keyword":
             t = time.perf_counter()
-            vector = self.embed_model.get_query_embedding(query)
+            if vector is None:
+                vector = self.embed_model.get_query_embedding(query)
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             # Over-fetch a little: chunks of a version being replaced are dropped below.
@@ -123,7 +141,7 @@ class Searcher:
         chunks.update(self.store.get(missing))
         timings["fetch"] = time.perf_counter() - t
         hits = [_hit(chunks[f.id], f) for f in top if f.id in chunks]
-        return Trace(query, dense, keyword, fused, hits, timings)
+        return Trace(query, dense, keyword, fused, hits, timings), vector
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """The fused top-`k` hits."""

@@ -160,7 +160,9 @@ def location(name: str, page: int | None, heading: str) -> str:
 
 def source_title(citation: Citation) -> str:
     """The header of one entry in the Sources panel: its [n] marker and where it is from."""
-    return f":blue[**\\[{citation.n}\\]**] {location(citation.name, citation.page, citation.heading)}"
+    return (
+        f":blue[**\\[{citation.n}\\]**] {location(citation.name, citation.page, citation.heading)}"
+    )
 
 
 def hit_for(answer: Answer, citation: Citation) -> Hit | None:
@@ -305,15 +307,19 @@ def filter_documents(
 
 def stats_lines(stats: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs for the collection statistics."""
-    kinds = ", ".join(f"{n} {k.upper()}" for k, n in sorted(stats.get("by_kind", {}).items()))
     return [
         ("Documents", str(stats["documents"])),
         ("Chunks", str(stats["chunks"])),
         ("Stored size", format_size(int(stats["bytes"]))),
         ("Vectors in Chroma", str(stats["stored_chunks"])),
         ("Keyword index entries", str(stats["keyword_entries"])),
-        ("Formats", kinds or "—"),
     ]
+
+
+def formats_summary(stats: dict[str, Any]) -> str:
+    """'3 PDF, 1 DOCX' from the statistics' per-format counts."""
+    kinds = sorted(stats.get("by_kind", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{n} {k.upper()}" for k, n in kinds) or "no documents"
 
 
 # -- source inspector -------------------------------------------------------------------------

@@ -7,9 +7,10 @@ import streamlit as st
 from kb import ui
 from kb.errors import KBError
 from kb.ingest import IngestOutcome, Source
-from pages.common import fail, open_kb, require_admin
+from pages.shared.common import fail, page_setup
+from pages.shared.signin import require_admin
 
-base = open_kb()
+base = page_setup("Upload")
 settings = base.settings
 st.title("Upload documents")
 require_admin(base)

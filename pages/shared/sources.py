@@ -26,7 +26,7 @@ def _inline_url(base: KnowledgeBase, citation: Citation, key: str) -> str | None
 def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
     left, right = st.columns(2, width=520)
     left.download_button(
-        f"Download {citation.name}",
+        "Download the original",
         data=lambda: base.original(citation.doc_id)[1],
         file_name=citation.name,
         mime=ui.mime_type(citation.name),

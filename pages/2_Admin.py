@@ -1,0 +1,83 @@
+"""Admin page (admins): the documents, filters, delete and re-index, collection statistics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import ui
+from pages.shared.admin_actions import confirm_pending, request, show_flash
+from pages.shared.common import page_setup
+from pages.shared.signin import require_admin
+
+COLUMNS = {
+    "name": st.column_config.TextColumn("Name", width="large"),
+    "type": st.column_config.TextColumn("Type", width="small"),
+    "pages": st.column_config.NumberColumn("Pages", width="small"),
+    "chunks": st.column_config.NumberColumn("Chunks", width="small"),
+    "size_kb": st.column_config.NumberColumn("Size", format="%.1f KB", width="small"),
+    "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),
+    "status": st.column_config.TextColumn("Status", width="small"),
+    "stale": st.column_config.CheckboxColumn("Stale", width="small"),
+    "id": st.column_config.TextColumn("Id"),
+}
+
+base = page_setup("Admin", "wide")
+settings = base.settings
+st.title("Admin")
+require_admin(base)
+show_flash()
+
+docs = base.documents()
+stats = base.stats()
+stale = sum(ui.is_stale(d, settings.stale_days) for d in docs)
+metrics = [*ui.stats_lines(stats), (f"Stale (> {settings.stale_days} days)", str(stale))]
+for col, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
+    col.metric(label, value)
+st.caption(f"By format: {ui.formats_summary(stats)}")
+
+st.subheader("Documents")
+name_col, kind_col, stale_col = st.columns([3, 2, 1], vertical_alignment="bottom")
+text = name_col.text_input("Filter by name", placeholder="part of a file name")
+kinds = kind_col.multiselect(
+    "Type", sorted({d.kind for d in docs}), format_func=str.upper, placeholder="all types"
+)
+stale_only = stale_col.checkbox(
+    "Only stale", help=f"Ingested more than {settings.stale_days} days ago (KB_STALE_DAYS)."
+)
+shown = ui.filter_documents(docs, text, kinds, stale_only, settings.stale_days)
+st.dataframe(
+    ui.document_rows(shown, settings.stale_days),
+    column_config=COLUMNS,
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    f"{len(shown)} of {len(docs)} documents shown; {stale} stale (ingested more than "
+    f"{settings.stale_days} days ago)."
+)
+
+st.subheader("Actions")
+names = {d.doc_id: d.name for d in docs}
+chosen = st.multiselect(
+    "Documents to act on",
+    [d.doc_id for d in shown],
+    format_func=lambda i: names.get(i, i),
+    placeholder="choose one or more documents from the table",
+)
+delete_col, reindex_col, all_col, check_col = st.columns(4)
+if delete_col.button("Delete", icon=":material/delete:", disabled=not chosen, width="stretch"):
+    request("delete", chosen)
+if reindex_col.button("Re-index", icon=":material/refresh:", disabled=not chosen, width="stretch"):
+    request("reindex", chosen)
+if all_col.button("Re-index all", icon=":material/sync:", disabled=not docs, width="stretch"):
+    request("reindex", [])
+if check_col.button("Check consistency", icon=":material/fact_check:", width="stretch"):
+    problems = base.check()
+    if problems:
+        st.warning(
+            "Registry, Chroma and keyword index disagree:\n\n"
+            + "\n".join(f"- {ui.escape_markdown(p)}" for p in problems)
+        )
+    else:
+        st.success("Registry, Chroma and the keyword index agree.")
+confirm_pending(base, names)

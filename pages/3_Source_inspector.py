@@ -1,0 +1,92 @@
+"""Source inspector: one query's retrieval step by step, and how the answer was made from it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import ui
+from kb.errors import KBError
+from pages.shared.common import fail, page_setup
+
+ROWS = 10  # per table: enough to see why a passage missed the top k
+SCORE = st.column_config.NumberColumn(format="%.4f", width="small")
+COLUMNS = {
+    "rank": st.column_config.NumberColumn("#", width="small"),
+    "score": SCORE,
+    "fused": SCORE,
+    "dense": SCORE,
+    "keyword": SCORE,
+    "document": st.column_config.TextColumn("document", width="medium"),
+    "passage": st.column_config.TextColumn("passage", width="large"),
+    "chunk": st.column_config.TextColumn("chunk id", width="small"),
+}
+
+
+def table(rows: list[dict[str, object]], empty: str) -> None:
+    """A ranking as a table, or a note when the leg found nothing."""
+    if rows:
+        st.dataframe(rows, column_config=COLUMNS, hide_index=True, width="stretch")
+    else:
+        st.caption(empty)
+
+
+base = page_setup("Source inspector", "wide")
+st.title("Source inspector")
+st.caption(
+    "Type a question to see how it is retrieved: the dense (embedding) hits, the keyword "
+    "(BM25) hits, how they were fused, and the passages and extract the answer came from."
+)
+past = [t.question for t in st.session_state.get("history", [])]
+picked = None
+if past:
+    picked = st.selectbox(
+        "A question from this chat",
+        list(dict.fromkeys(reversed(past))),
+        index=None,
+        placeholder="pick a question you asked on the Chat page",
+    )
+query_col, k_col = st.columns([5, 1])
+query = query_col.text_input(
+    "Query", value=picked or "", placeholder="e.g. how do I claim expenses"
+)
+k = int(k_col.number_input("Passages (k)", 1, 50, base.settings.top_k))
+if not query.strip():
+    st.info("Type a query above, or pick a question you asked in the chat.")
+    st.stop()
+try:
+    trace = base.trace(query, k)
+    answer = base.ask(query, k)
+except KBError as exc:
+    fail(str(exc))
+
+st.caption("Timings: " + ", ".join(f"{n} {ui.format_seconds(s)}" for n, s in trace.timings.items()))
+ids = [i for i, _ in trace.dense[:ROWS]] + [i for i, _ in trace.keyword[:ROWS]]
+info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]])
+
+st.subheader(f"1. Dense hits ({len(trace.dense)} candidates, cosine similarity)")
+table(ui.leg_rows(trace.dense, info, ROWS), "No dense hits: the store is empty.")
+st.subheader(f"2. Keyword hits ({len(trace.keyword)} candidates, BM25)")
+table(ui.leg_rows(trace.keyword, info, ROWS), "No keyword hits: no query word is in any passage.")
+s = base.settings
+how = (
+    f"weighted sum of min-max normalised scores (dense {s.dense_weight:g}, keyword "
+    f"{s.keyword_weight:g})"
+    if s.fusion == "weighted"
+    else f"reciprocal-rank fusion (k={s.rrf_k})"
+)
+st.subheader("3. Fused ranking")
+st.caption(f"Fusion: {how}. The top {k} go to the answer.")
+table(ui.fused_rows(trace.fused, info, ROWS, k), "Nothing to fuse.")
+
+st.subheader("4. The answer and what produced it")
+st.markdown(ui.answer_markdown(answer.text))
+verdict = "answered" if answer.found else f"not answered (best dense score under {s.min_relevance})"
+st.caption(f"Method: {answer.method}; {verdict}.")
+st.markdown("**Extract** (the sentences picked, their passage and overlap score):")
+st.code(answer.extract or "(none: nothing was relevant enough)", language=None, wrap_lines=True)
+st.markdown(f"**Passages given to the answer** ({len(answer.hits)}):")
+for n, hit in enumerate(answer.hits, 1):
+    with st.container(border=True):
+        st.markdown(f"{n}\\. {ui.location(hit.name, hit.page, hit.heading)}")
+        st.caption(ui.score_line(hit))
+        st.markdown(ui.highlight(hit.text, query))

@@ -1,0 +1,1 @@
+"""Streamlit glue the pages share (a sub-folder, so Streamlit never lists it as a page)."""

@@ -1,0 +1,94 @@
+"""Shared fixtures: real settings in tmp dirs, the real embedding model, a sample knowledge base."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+import kb  # noqa: F401  (offline environment first)
+from kb.config import Settings, load_settings
+from kb.knowledge_base import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DOCS = ROOT / "sample_docs"
+
+
+class HashEmbedding(BaseEmbedding):
+    """A unit-test embedder: bag of hashed words, so vectors depend on the text."""
+
+    calls: int = 0
+
+    def _vec(self, text: str) -> list[float]:
+        self.calls += 1
+        v = [0.0] * 64
+        for word in text.lower().split():
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vec(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vec(text)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._vec(query)
+
+
+@pytest.fixture(scope="session")
+def real_embedding() -> BaseEmbedding:
+    """all-MiniLM-L6-v2, loaded once for the whole run."""
+    from kb.backends import build_embedding
+
+    return build_embedding(load_settings())
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings with data in a fresh tmp folder, plus any overrides."""
+
+    def make(**overrides: Any) -> Settings:
+        overrides.setdefault("data_dir", tmp_path / "data")
+        return load_settings(**overrides)
+
+    return make
+
+
+@pytest.fixture
+def make_kb(
+    settings_for: Callable[..., Settings], real_embedding: BaseEmbedding
+) -> Callable[..., KnowledgeBase]:
+    """A KnowledgeBase on real Chroma in tmp_path with the real embedding model."""
+
+    def make(**overrides: Any) -> KnowledgeBase:
+        return KnowledgeBase(settings_for(**overrides), embed_model=real_embedding)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sample_kb(
+    tmp_path_factory: pytest.TempPathFactory, real_embedding: BaseEmbedding
+) -> KnowledgeBase:
+    """sample_docs/ indexed once for read-only tests."""
+    data = tmp_path_factory.mktemp("sample") / "data"
+    base = KnowledgeBase(load_settings(data_dir=data), embed_model=real_embedding)
+    outcomes = base.ingest_paths([SAMPLE_DOCS])
+    assert all(o.status == "indexed" for o in outcomes), [o.message() for o in outcomes]
+    return base
+
+
+@pytest.fixture
+def docs_copy(tmp_path: Path) -> Path:
+    """A writable copy of sample_docs/."""
+    dest = tmp_path / "docs"
+    shutil.copytree(SAMPLE_DOCS, dest)
+    return dest

@@ -1,0 +1,273 @@
+"""Every page through Streamlit's AppTest: real Chroma, the real model, real parsing."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kb.answer import NOT_FOUND
+from kb.config import load_settings
+from kb.knowledge_base import KnowledgeBase
+from tests.app_helpers import (
+    APP,
+    ROOT,
+    SAMPLE_DOCS,
+    TIMEOUT,
+    ZEPHYR_NAME,
+    ZEPHYR_PAGES,
+    broken_docx,
+    make_pdf,
+    set_app_env,
+)
+
+UPLOAD, ADMIN, INSPECTOR = "pages/1_Upload.py", "pages/2_Admin.py", "pages/3_Source_inspector.py"
+PASSWORD = "correct horse battery staple"
+
+
+def start() -> AppTest:
+    """The app, run once (the chat page)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(markdown: str) -> str:
+    """What a reader sees of the app's markdown: no colour directives, bold or escapes."""
+    text = re.sub(r":[a-z-]+\[((?:[^\]\\]|\\.)*)\]", r"\1", markdown).replace("**", "")
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def texts(node: AppTest) -> str:
+    """Every markdown, caption and alert under `node` as a reader sees it, joined."""
+    kinds = ("markdown", "caption", "info", "error", "success", "warning")
+    return "\n".join(plain(str(e.value)) for kind in kinds for e in getattr(node, kind))
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, password: str) -> AppTest:
+    next(t for t in at.text_input if t.label == "Admin password").input(password)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppTest, Path]]:
+    """The app started on an empty store: it indexes sample_docs/ itself."""
+    data = tmp_path_factory.mktemp("samples-data")
+    with pytest.MonkeyPatch.context() as mp:
+        set_app_env(mp, data, PASSWORD, samples=SAMPLE_DOCS)
+        yield start(), data
+
+
+@pytest.fixture
+def samples_app(first_run: tuple[AppTest, Path], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """A new session on the indexed sample documents."""
+    set_app_env(monkeypatch, first_run[1], PASSWORD, samples=SAMPLE_DOCS)
+    return start()
+
+
+def test_first_run_indexes_the_sample_documents_with_progress(
+    first_run: tuple[AppTest, Path],
+) -> None:
+    at, data = first_run
+    status = at.status[0]
+    expected = len([p for p in SAMPLE_DOCS.iterdir() if p.suffix != ".yaml"])
+    assert status.label == f"Sample documents indexed: {expected} files: {expected} indexed"
+    assert status.state == "complete"
+    assert at.get("progress")[0].value == 100
+    assert "employee-handbook.pdf" in texts(status)
+    assert f"{expected} documents indexed" in texts(at)
+    assert len(at.chat_input) == 1
+    assert len(KnowledgeBase(load_settings(data_dir=data)).documents()) == expected
+
+
+def test_a_new_session_does_not_index_again(samples_app: AppTest) -> None:
+    assert not samples_app.status
+
+
+def test_chat_answers_with_a_sources_panel(samples_app: AppTest) -> None:
+    at = ask(samples_app, "How many days do I have to submit an expense claim?")
+    user, assistant = at.chat_message
+    assert user.name == "user" and assistant.name == "assistant"
+    answer = assistant.markdown[0].value
+    assert "45 days" in answer and ":blue[**\\[1\\]**]" in answer
+    assert re.search(r"Answered in \d+ (ms|\.\d+ s)", texts(assistant))
+    sources = assistant.expander[0]
+    assert sources.label == "Sources (1)"
+    shown = texts(sources)
+    assert "[1] employee-handbook.pdf · page 4" in shown
+    assert re.search(r"fused \d\.\d{3} · dense cosine \d\.\d{3} \(#\d+\) · keyword BM25", shown)
+    assert ":orange-background[expense]" in sources.markdown[1].value
+    assert [b.label for b in at.download_button] == ["Download the original"]
+
+
+def test_history_stays_and_new_chat_clears_it(samples_app: AppTest) -> None:
+    at = ask(samples_app, "What is the minimum length for a password?")
+    at = ask(at, "What is the capital of Peru?")
+    assert len(at.chat_message) == 4
+    assert plain(at.chat_message[3].markdown[0].value) == NOT_FOUND
+    assert not at.chat_message[3].expander  # nothing found, no sources
+    assert "14 characters" in texts(at.chat_message[1])
+    next(b for b in at.sidebar.button if b.label == "New chat").click().run()
+    assert len(at.chat_message) == 0
+
+
+def test_an_empty_knowledge_base_says_how_to_add_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_app_env(monkeypatch, tmp_path)
+    at = start()
+    assert "The knowledge base is empty" in texts(at)
+    assert "kb ingest" in texts(at)
+    assert not at.chat_input
+
+
+def test_inspector_shows_every_step(samples_app: AppTest) -> None:
+    at = samples_app.switch_page(INSPECTOR).run()
+    assert "Type a query above" in texts(at)
+    at.text_input[0].input("expense claim deadline").run()
+    assert not at.exception, at.exception
+    dense, keyword, fused = (d.value for d in at.dataframe)
+    assert dense.iloc[0]["score"] > 0.3 and "page" in dense.columns
+    assert keyword.iloc[0]["score"] > 0 and len(keyword) <= 10
+    assert fused["top k"].sum() == 5 and {"dense rank", "keyword rank"} <= set(fused.columns)
+    assert dense.iloc[0]["document"] == "employee-handbook.pdf"
+    assert re.match(r"\[1\] score=\d\.\d\d ", at.code[0].value)
+    assert "Passages given to the answer (5)" in texts(at)
+
+
+def test_inspector_offers_the_questions_asked_in_chat(samples_app: AppTest) -> None:
+    at = ask(samples_app, "How long is the probation period?")
+    at.switch_page(INSPECTOR).run()
+    at.selectbox[0].select("How long is the probation period?").run()
+    assert at.text_input[0].value == "How long is the probation period?"
+    assert len(at.dataframe) == 3
+
+
+def test_upload_without_a_configured_password_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_app_env(monkeypatch, tmp_path, password=None)
+    at = start().switch_page(UPLOAD).run()
+    assert "KB_ADMIN_PASSWORD" in at.error[0].value
+    assert not at.file_uploader and not at.text_input
+    at.switch_page(ADMIN).run()
+    assert "KB_ADMIN_PASSWORD" in at.error[0].value and not at.dataframe
+
+
+def test_upload_reports_each_file_and_a_broken_one_does_not_stop_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_app_env(monkeypatch, tmp_path / "data", PASSWORD)
+    at = sign_in(start().switch_page(UPLOAD).run(), PASSWORD)
+    assert "Accepted formats: PDF (.pdf), Word (DOCX) (.docx)" in texts(at)
+    assert "Size limit: 50 MB per file" in texts(at)
+    pdf = make_pdf(tmp_path / ZEPHYR_NAME, ZEPHYR_PAGES).read_bytes()
+    batch = [
+        ("broken.pdf", b"this is not a PDF at all", "application/pdf"),
+        (ZEPHYR_NAME, pdf, "application/pdf"),
+        ("policy.docx", broken_docx(), "application/octet-stream"),
+        ("rates.csv", (SAMPLE_DOCS / "travel-per-diem-rates.csv").read_bytes(), "text/csv"),
+    ]
+    at.file_uploader[0].set_value(batch).run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    lines = [plain(m.value) for m in at.markdown[1:]]
+    assert len(lines) == 4
+    assert lines[0].startswith("❌ broken.pdf: failed — ")
+    assert re.match(rf"✅ {ZEPHYR_NAME}: indexed \(\d+ chunks\)$", lines[1])
+    assert lines[2].startswith("❌ policy.docx: failed — ") and "damaged" in lines[2]
+    assert re.match(r"✅ rates.csv: indexed \(\d+ chunks\)$", lines[3])
+    assert at.get("progress")[0].value == 100
+    assert "4 files: 2 indexed, 2 failed" in at.get("progress")[0].proto.text
+    names = {d.name for d in KnowledgeBase(load_settings()).documents()}
+    assert names == {ZEPHYR_NAME, "rates.csv"}
+
+    # The same bytes again: unchanged; new bytes under the same name: replaced.
+    at.file_uploader[0].set_value(
+        [(ZEPHYR_NAME, pdf, "application/pdf"), ("rates.csv", b"city,rate\nOslo,900\n", "text/csv")]
+    ).run()
+    at.button[0].click().run()
+    lines = [plain(m.value) for m in at.markdown[1:]]
+    assert "unchanged" in lines[0] and "replaced" in lines[1] and "old version removed" in lines[1]
+
+
+def test_admin_refuses_a_wrong_password_and_deletes_with_the_right_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_app_env(monkeypatch, tmp_path / "data", PASSWORD)
+    base = KnowledgeBase(load_settings())
+    pdf = make_pdf(tmp_path / ZEPHYR_NAME, ZEPHYR_PAGES)
+    base.ingest_paths([pdf, SAMPLE_DOCS / "holiday-closure-2026.eml"])
+    at = start().switch_page(ADMIN).run()
+    assert not at.dataframe
+    at = sign_in(at, "wrong password")
+    assert at.error[0].value == "Wrong password." and not at.dataframe
+    at = sign_in(at, PASSWORD)
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["holiday-closure-2026.eml", ZEPHYR_NAME]
+    assert list(table["pages"].fillna(0)) == [0, 2] and not table["stale"].any()
+
+    zephyr = base.document(ZEPHYR_NAME).doc_id
+    next(m for m in at.multiselect if m.label == "Documents to act on").set_value([zephyr]).run()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert "cannot be undone" in texts(at)
+    next(b for b in at.button if b.label == "Yes, delete").click().run()
+    assert not at.exception, at.exception
+    assert f"Deleted {ZEPHYR_NAME}" in plain(at.success[0].value)
+    assert list(at.dataframe[0].value["name"]) == ["holiday-closure-2026.eml"]
+    assert [d.name for d in base.documents()] == ["holiday-closure-2026.eml"]
+    assert base.check() == []
+
+
+def test_admin_reindexes_with_confirmation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_app_env(monkeypatch, tmp_path, PASSWORD)
+    KnowledgeBase(load_settings()).ingest_paths([SAMPLE_DOCS / "travel-per-diem-rates.csv"])
+    at = sign_in(start().switch_page(ADMIN).run(), PASSWORD)
+    next(b for b in at.button if b.label == "Re-index all").click().run()
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    assert not at.success
+    next(b for b in at.button if b.label == "Re-index all").click().run()
+    next(b for b in at.button if b.label == "Yes, re-index").click().run()
+    assert "Re-indexed 1 file: 1 reindexed" in at.success[0].value
+    next(b for b in at.button if b.label == "Check consistency").click().run()
+    assert "agree" in at.success[0].value
+
+
+def test_admin_password_from_secrets_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_app_env(monkeypatch, tmp_path, password=None)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.secrets["KB_ADMIN_PASSWORD"] = "from-secrets"
+    at.run().switch_page(ADMIN).run()
+    at = sign_in(at, "from-secrets")
+    assert "Signed in as admin" in texts(at.sidebar)
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert any(t.label == "Admin password" for t in at.text_input)
+
+
+PAGE_FILES = [APP, *sorted((ROOT / "pages").rglob("*.py"))]
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pages_are_thin(path: Path) -> None:
+    source = path.read_text()
+    assert len(source.splitlines()) <= 120, f"{path.name} is over 120 lines: move logic to kb/"
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"chromadb", "llama_index", "unstructured"}
+    assert imported <= {"__future__", "collections", "typing", "time", "streamlit", "kb", "pages"}

@@ -1,0 +1,302 @@
+"""Unit tests of the pure helpers behind the pages: kb/ui.py and kb/auth.py."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kb import ui
+from kb.answer import Answer, Citation
+from kb.auth import HOW_TO_CONFIGURE, admin_secret, hash_password
+from kb.config import load_settings
+from kb.errors import ConfigError
+from kb.fusion import Fused
+from kb.ingest import IngestOutcome
+from kb.registry import Document
+from kb.retrieval import Hit
+
+# A directive the helpers write on purpose: :orange-background[word] or :blue[**\[1\]**].
+_DIRECTIVE = re.compile(r":(?:orange-background|blue|green|red|gray)\[(?:[^\]\\]|\\.)*\]")
+_UNESCAPED = re.compile(r"(?<!\\)[\[\]()<>*_`$|#~]")
+
+
+def unescape(markdown: str) -> str:
+    """What a reader sees of escaped markdown (backslash escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def hit(chunk: str = "c1", dense: float | None = 0.61, keyword: float | None = 7.5) -> Hit:
+    return Hit(
+        chunk_id=chunk,
+        doc_id="handbook-pdf",
+        name="handbook.pdf",
+        page=4,
+        heading="Expenses",
+        text="Submit expense claims within 45 days.",
+        score=0.9,
+        scores={"dense": dense, "keyword": keyword, "fused": 0.9},
+        ranks={"dense": 1 if dense is not None else None, "keyword": 3 if keyword else None},
+    )
+
+
+def doc(name: str = "a.pdf", kind: str = "pdf", days_old: float = 1) -> Document:
+    when = datetime.now(UTC) - timedelta(days=days_old)
+    return Document(
+        doc_id=name.replace(".", "-"),
+        name=name,
+        kind=kind,
+        size=2048,
+        sha256="0" * 64,
+        version="v1",
+        pages=3 if kind == "pdf" else None,
+        chunks=7,
+        ingested_at=when.isoformat(timespec="seconds"),
+    )
+
+
+# -- markdown -----------------------------------------------------------------------------------
+HOSTILE = "[click](http://evil.example) <script>alert(1)</script> $x^2$ :red[y] **b** `c` # h | t"
+
+
+def test_escape_markdown_shows_every_character_and_leaves_no_syntax() -> None:
+    escaped = ui.escape_markdown(HOSTILE)
+    assert unescape(escaped) == HOSTILE
+    assert not _UNESCAPED.search(escaped)
+
+
+def test_highlight_marks_words_by_stem_and_nothing_else() -> None:
+    md = ui.highlight("Submit expense claims in Compass Expenses.", "expenses claim")
+    assert ":orange-background[expense]" in md
+    assert ":orange-background[claims]" in md
+    assert ":orange-background[Expenses]" in md
+    assert "Submit" in md and ":orange-background[Submit]" not in md
+
+
+def test_highlight_of_stop_words_only_highlights_nothing() -> None:
+    assert "orange-background" not in ui.highlight("The cat and the hat.", "the and")
+
+
+def test_highlight_keeps_hostile_text_literal() -> None:
+    md = ui.highlight(HOSTILE, "click script")
+    assert ":orange-background[click]" in md and ":orange-background[script]" in md
+    plain = _DIRECTIVE.sub("", md)
+    assert not _UNESCAPED.search(plain)
+
+
+def test_highlight_keeps_line_breaks_and_drops_indentation() -> None:
+    md = ui.highlight("first line\n    indented line\n\nnew paragraph", "")
+    assert md == "first line  \nindented line\n\nnew paragraph"
+
+
+def test_answer_markdown_draws_citation_markers_and_escapes_the_rest() -> None:
+    md = ui.answer_markdown("Claims take 45 days (max). [1] See *also* [2]")
+    assert md.count(":blue[**\\[") == 2
+    assert ":blue[**\\[1\\]**]" in md and ":blue[**\\[2\\]**]" in md
+    assert "\\(max\\)\\." in md and "\\*also\\*" in md
+
+
+def test_stream_pieces_rebuild_the_text_quickly() -> None:
+    text = "one two  three\nfour " * 20
+    started = time.perf_counter()
+    assert "".join(ui.stream_pieces(text, seconds=0.2)) == text
+    assert time.perf_counter() - started < 1.0
+
+
+# -- scores and sources -------------------------------------------------------------------------
+def test_format_score() -> None:
+    assert ui.format_score(None, "dense") == "—"
+    assert ui.format_score(float("nan"), "fused") == "—"
+    assert ui.format_score(7.456, "keyword") == "7.46"
+    assert ui.format_score(0.61234, "dense") == "0.612"
+
+
+def test_score_line_names_each_leg_with_rank() -> None:
+    line = ui.score_line(hit())
+    assert line == "fused 0.900 · dense cosine 0.610 (#1) · keyword BM25 7.50 (#3)"
+    assert "keyword BM25 — (not a keyword hit)" in ui.score_line(hit(keyword=None))
+
+
+def test_source_title_and_hit_for() -> None:
+    h = hit()
+    c = Citation(1, h.doc_id, "hand_book[1].pdf", 4, "Expenses > Claims", h.text, h.chunk_id)
+    title = ui.source_title(c)
+    assert title.startswith(":blue[**\\[1\\]**] **hand\\_book\\[1\\]\\.pdf**")
+    assert "page 4" in title and "Expenses \\> Claims" in title
+    answer = Answer("q", "a [1]", [c], [hit("other"), h], True)
+    assert ui.hit_for(answer, c) is h
+    assert ui.hit_for(Answer("q", "a", [c], [hit("other")], True), c) is None
+
+
+def test_timing_line() -> None:
+    answer = Answer("q", "a", [], [], True, timings={"retrieval": 0.12, "generation": 0.003})
+    line = ui.timing_line(ui.ChatTurn("q", answer, 0.2))
+    assert line == "Answered in 200 ms (retrieval 120 ms, generation 3 ms)"
+    assert ui.timing_line(ui.ChatTurn("q", None, 1.5, "boom")) == "Answered in 1.50 s"
+
+
+def test_mime_and_pdf() -> None:
+    assert ui.mime_type("x.pdf") == "application/pdf"
+    assert ui.mime_type("x.unknownext") == "application/octet-stream"
+    assert ui.is_pdf("A.PDF") and not ui.is_pdf("a.docx")
+
+
+# -- upload -------------------------------------------------------------------------------------
+def test_accepted_formats_cover_every_supported_kind() -> None:
+    exts = ui.accepted_extensions()
+    for ext in ("pdf", "docx", "pptx", "xlsx", "html", "md", "txt", "eml", "csv"):
+        assert ext in exts
+    line = ui.formats_line()
+    assert "PDF (.pdf)" in line and "Markdown (.md .markdown)" in line
+
+
+@pytest.mark.parametrize(("mb", "expected"), [(0.2, 1), (50, 50), (50.2, 51)])
+def test_upload_limit_mb(mb: float, expected: int) -> None:
+    assert ui.upload_limit_mb(mb) == expected
+
+
+def test_outcome_lines() -> None:
+    indexed = ui.outcome_markdown(IngestOutcome("a_b.pdf", "indexed", "d", 12))
+    assert indexed == "✅ **a\\_b\\.pdf**: :green[**indexed**] (12 chunks)"
+    replaced = ui.outcome_markdown(IngestOutcome("a.pdf", "replaced", "d", 3))
+    assert "replaced" in replaced and "old version removed" in replaced
+    unchanged = ui.outcome_markdown(IngestOutcome("a.pdf", "unchanged", "d", 3))
+    assert "unchanged" in unchanged and "already indexed" in unchanged
+    failed = ui.outcome_markdown(IngestOutcome("b.pdf", "failed", reason="not a PDF [really]"))
+    assert ":red[**failed**]" in failed and "not a PDF \\[really\\]" in failed
+
+
+def test_batch_summary_and_progress_text() -> None:
+    outcomes = [
+        IngestOutcome("a", "indexed"),
+        IngestOutcome("b", "indexed"),
+        IngestOutcome("c", "failed"),
+    ]
+    assert ui.batch_summary(outcomes) == "3 files: 2 indexed, 1 failed"
+    assert ui.batch_summary(outcomes[:1]) == "1 file: 1 indexed"
+    assert ui.progress_text(2, 3, outcomes[1]) == "2 of 3 files done (last: b, indexed)"
+
+
+# -- admin --------------------------------------------------------------------------------------
+def test_stale_flag_uses_the_configured_age() -> None:
+    now = datetime.now(UTC)
+    assert not ui.is_stale(doc(days_old=29), 30, now)
+    assert ui.is_stale(doc(days_old=31), 30, now)
+    naive = Document(**{**doc().to_dict(), "ingested_at": "2020-01-01T00:00:00"})  # type: ignore[arg-type]
+    assert ui.is_stale(naive, 30, now)
+
+
+def test_document_rows() -> None:
+    rows = ui.document_rows([doc("a.pdf", days_old=400), doc("b.md", "md")], 180)
+    assert [r["name"] for r in rows] == ["a.pdf", "b.md"]
+    assert rows[0]["type"] == "PDF" and rows[0]["pages"] == 3 and rows[1]["pages"] is None
+    assert rows[0]["size_kb"] == 2.0 and rows[0]["chunks"] == 7
+    assert rows[0]["stale"] is True and rows[1]["stale"] is False
+    assert rows[0]["ingested_at"].tzinfo is not None
+
+
+def test_filter_documents() -> None:
+    docs = [doc("Handbook.pdf", days_old=400), doc("notes.md", "md"), doc("hand.txt", "txt")]
+    assert [d.name for d in ui.filter_documents(docs, "HAND")] == ["Handbook.pdf", "hand.txt"]
+    assert [d.name for d in ui.filter_documents(docs, kinds=["md", "txt"])] == [
+        "notes.md",
+        "hand.txt",
+    ]
+    stale = ui.filter_documents(docs, stale_only=True, stale_days=180)
+    assert [d.name for d in stale] == ["Handbook.pdf"]
+
+
+def test_stats_lines_and_formats() -> None:
+    stats = {
+        "documents": 2,
+        "chunks": 9,
+        "stored_chunks": 9,
+        "keyword_entries": 9,
+        "bytes": 3 * 1024 * 1024,
+        "by_kind": {"md": 1, "pdf": 2},
+    }
+    assert ("Stored size", "3.0 MB") in ui.stats_lines(stats)
+    assert ui.formats_summary(stats) == "2 PDF, 1 MD"
+    assert ui.formats_summary({"by_kind": {}}) == "no documents"
+    assert ui.format_size(512) == "512 B" and ui.format_size(2048) == "2.0 KB"
+
+
+# -- inspector ----------------------------------------------------------------------------------
+def test_leg_and_fused_rows() -> None:
+    info = {"c1": ui.ChunkInfo("a.pdf", 2, "Intro", "word " * 50)}
+    legs = ui.leg_rows([("c1", 0.51234), ("gone", 0.2)], info, limit=5)
+    assert legs[0]["rank"] == 1 and legs[0]["score"] == 0.5123 and legs[0]["page"] == 2
+    assert legs[0]["passage"].endswith("…") and len(legs[0]["passage"]) <= 110
+    assert legs[1]["document"] == "?" and legs[1]["chunk"] == "gone"
+    fused = [Fused("c1", 0.9, 0.5, None, 1, None), Fused("gone", 0.1, None, 2.0, None, 1)]
+    rows = ui.fused_rows(fused, info, limit=1, k=1)
+    assert len(rows) == 1
+    assert rows[0]["top k"] is True and rows[0]["keyword"] is None and rows[0]["dense rank"] == 1
+
+
+# -- auth ---------------------------------------------------------------------------------------
+@pytest.fixture
+def no_admin_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KB_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("KB_ADMIN_PASSWORD_HASH", raising=False)
+
+
+def test_hash_password() -> None:
+    assert hash_password("s3cret") == hashlib.sha256(b"s3cret").hexdigest()
+
+
+@pytest.mark.usefixtures("no_admin_env")
+def test_no_password_means_closed() -> None:
+    secret = admin_secret(load_settings())
+    assert not secret.configured
+    assert not secret.verify("")
+    assert not secret.signed_in("anything")
+    assert "KB_ADMIN_PASSWORD" in HOW_TO_CONFIGURE and "secrets.toml" in HOW_TO_CONFIGURE
+    with pytest.raises(ConfigError):
+        secret.session_token()
+
+
+@pytest.mark.usefixtures("no_admin_env")
+def test_empty_password_counts_as_none() -> None:
+    assert not admin_secret(load_settings(admin_password="")).configured
+    assert not admin_secret(load_settings(), {"KB_ADMIN_PASSWORD": ""}).configured
+
+
+@pytest.mark.usefixtures("no_admin_env")
+def test_password_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_ADMIN_PASSWORD", "from-env")
+    secret = admin_secret(load_settings(), {"KB_ADMIN_PASSWORD": "from-secrets"})
+    assert secret.source == "environment"
+    assert secret.verify("from-env") and not secret.verify("from-secrets")
+    assert not secret.verify("from-en") and not secret.verify("")
+
+
+@pytest.mark.usefixtures("no_admin_env")
+def test_hash_from_the_environment_and_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_ADMIN_PASSWORD_HASH", hash_password("hashed").upper())
+    assert admin_secret(load_settings()).verify("hashed")
+    monkeypatch.delenv("KB_ADMIN_PASSWORD_HASH")
+    secret = admin_secret(load_settings(), {"KB_ADMIN_PASSWORD_HASH": hash_password("h2")})
+    assert secret.source == "secrets.toml" and secret.verify("h2")
+    plain = admin_secret(load_settings(), {"admin_password": "p"})
+    assert plain.verify("p")
+
+
+@pytest.mark.usefixtures("no_admin_env")
+def test_a_malformed_hash_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_ADMIN_PASSWORD_HASH", "not-a-digest")
+    with pytest.raises(ConfigError, match="sha256 hex digest"):
+        admin_secret(load_settings())
+
+
+@pytest.mark.usefixtures("no_admin_env")
+def test_session_token_ends_when_the_password_changes() -> None:
+    old = admin_secret(load_settings(admin_password="one"))
+    token = old.session_token()
+    assert old.signed_in(token)
+    assert not old.signed_in(None) and not old.signed_in(token[:-1] + "x")
+    assert not admin_secret(load_settings(admin_password="two")).signed_in(token)
+    assert token != old.digest  # the token is not the stored digest itself
