@@ -169,4 +169,6 @@ def search_text(name: str, heading: str, text: str) -> str:
     """What both legs index for a chunk: its document title and heading give it context
     (a passage under 'Leave' that never says 'leave' still matches a question about leave)."""
     context = " / ".join(p for p in (title_of(name), heading) if p)
+    # snake_case column names ("hotel_cap_per_night") must match the words in a question.
+    text = text.replace("_", " ")
     return f"{context}\n\n{text}" if context else text

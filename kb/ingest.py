@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes the chunks a file yields: it changes every version
 # tag, so `kb reindex --all` rebuilds everything while unchanged text keeps its cached vectors.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 PREFETCH = 2  # files parsed ahead of the one being embedded
 # Small files are embedded together: the model is ~2x faster per text in batches of 64 than 4.
 EMBED_GROUP = 64

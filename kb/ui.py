@@ -203,7 +203,7 @@ _STATUS = {
     "indexed": ("✅", "green", "indexed"),
     "replaced": ("🔁", "green", "replaced"),
     "reindexed": ("🔁", "green", "re-indexed"),
-    "unchanged": ("⏺️", "gray", "unchanged"),
+    "unchanged": ("⏭️", "gray", "unchanged"),
     "failed": ("❌", "red", "failed"),
 }
 
@@ -226,7 +226,8 @@ def batch_summary(outcomes: Sequence[IngestOutcome]) -> str:
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     files = f"{len(outcomes)} file{'s' if len(outcomes) != 1 else ''}"
-    return f"{files}: " + ", ".join(f"{n} {status}" for status, n in counts.items())
+    order = [*_STATUS, *sorted(set(counts) - set(_STATUS))]  # the same order every time
+    return f"{files}: " + ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
 
 
 def progress_text(done: int, total: int, outcome: IngestOutcome) -> str:

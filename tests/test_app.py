@@ -48,6 +48,12 @@ def texts(node: AppTest) -> str:
     return "\n".join(plain(str(e.value)) for kind in kinds for e in getattr(node, kind))
 
 
+def outcome_lines(at: AppTest) -> dict[str, str]:
+    """The upload page's per-file lines ('<icon> <name>: <outcome>') by file name."""
+    lines = [plain(m.value) for m in at.markdown[1:]]
+    return {line.split(" ", 1)[1].split(":")[0]: line for line in lines}
+
+
 def ask(at: AppTest, question: str) -> AppTest:
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
@@ -183,12 +189,13 @@ def test_upload_reports_each_file_and_a_broken_one_does_not_stop_the_batch(
     at.file_uploader[0].set_value(batch).run()
     at.button[0].click().run()
     assert not at.exception, at.exception
-    lines = [plain(m.value) for m in at.markdown[1:]]
-    assert len(lines) == 4
-    assert lines[0].startswith("❌ broken.pdf: failed — ")
-    assert re.match(rf"✅ {ZEPHYR_NAME}: indexed \(\d+ chunks\)$", lines[1])
-    assert lines[2].startswith("❌ policy.docx: failed — ") and "damaged" in lines[2]
-    assert re.match(r"✅ rates.csv: indexed \(\d+ chunks\)$", lines[3])
+    lines = outcome_lines(at)
+    assert len(lines) == 4  # one line per file, in the order they finished
+    assert lines["broken.pdf"].startswith("❌ broken.pdf: failed — ")
+    assert re.match(rf"✅ {ZEPHYR_NAME}: indexed \(\d+ chunks\)$", lines[ZEPHYR_NAME])
+    assert lines["policy.docx"].startswith("❌ policy.docx: failed — ")
+    assert "damaged" in lines["policy.docx"]
+    assert re.match(r"✅ rates.csv: indexed \(\d+ chunks\)$", lines["rates.csv"])
     assert at.get("progress")[0].value == 100
     assert "4 files: 2 indexed, 2 failed" in at.get("progress")[0].proto.text
     names = {d.name for d in KnowledgeBase(load_settings()).documents()}
@@ -199,8 +206,9 @@ def test_upload_reports_each_file_and_a_broken_one_does_not_stop_the_batch(
         [(ZEPHYR_NAME, pdf, "application/pdf"), ("rates.csv", b"city,rate\nOslo,900\n", "text/csv")]
     ).run()
     at.button[0].click().run()
-    lines = [plain(m.value) for m in at.markdown[1:]]
-    assert "unchanged" in lines[0] and "replaced" in lines[1] and "old version removed" in lines[1]
+    lines = outcome_lines(at)
+    assert "unchanged" in lines[ZEPHYR_NAME]
+    assert "replaced" in lines["rates.csv"] and "old version removed" in lines["rates.csv"]
 
 
 def test_admin_refuses_a_wrong_password_and_deletes_with_the_right_one(

@@ -1,0 +1,247 @@
+"""End to end in Debian's Chromium: a real `streamlit run`, driven as a new user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from tests.app_helpers import (
+    APP,
+    ROOT,
+    SAMPLE_DOCS,
+    ZEPHYR_FACT,
+    ZEPHYR_NAME,
+    ZEPHYR_PAGES,
+    ZEPHYR_QUESTION,
+    make_pdf,
+)
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "e2e-admin-password"
+VIEWPORT = {"width": 1280, "height": 900}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+]
+SHOTS = Path(os.environ.get("KB_SCREENSHOTS_DIR", ROOT / "docs" / "screenshots"))
+SAMPLE_QUESTION = "How many days do I have to submit an expense claim?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run` on a free port over an empty store (the app indexes sample_docs/)."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env |= {
+        "KB_DATA_DIR": str(tmp / "data"),
+        "KB_SAMPLE_DOCS_DIR": str(SAMPLE_DOCS),
+        "KB_ADMIN_PASSWORD": PASSWORD,
+    }
+    log = (tmp / "streamlit.log").open("w")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1"]
+    cmd += ["--server.port", str(port), "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start:\n{(tmp / 'streamlit.log').read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (`make chromium`); never a downloaded one."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail("chromium is not installed: run `make chromium` (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A new browser context: a new Streamlit session."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
+def settle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the script run that the last action started has finished."""
+    page.wait_for_timeout(500)  # the run state flips to "running" shortly after an action
+    ready = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    expect(ready).to_be_attached(timeout=timeout)
+
+
+def shoot(page: Page, name: str) -> None:
+    """A screenshot of the whole page (Streamlit scrolls inside its own container)."""
+    height = page.get_by_test_id("stMainBlockContainer").evaluate("e => e.scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(800, height + 200)})
+    page.wait_for_timeout(500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True, animations="disabled")
+    page.set_viewport_size(VIEWPORT)
+
+
+def go(page: Page, title: str) -> None:
+    """Open a page from the sidebar (this keeps the session)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    settle(page)
+
+
+def ask(page: Page, question: str) -> Locator:
+    """Ask in the chat; returns the answer's message."""
+    box = page.get_by_test_id("stChatInput").locator("textarea")
+    box.fill(question)
+    box.press("Enter")
+    settle(page)
+    answer = page.get_by_test_id("stChatMessage").last
+    expect(answer).to_contain_text("Answered in")
+    return answer
+
+
+def open_sources(answer: Locator) -> Locator:
+    sources = answer.get_by_test_id("stExpander")
+    sources.locator("summary").click()
+    return sources
+
+
+def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -> None:
+    # First visit: the app indexes sample_docs/ itself, then opens the chat.
+    page.goto(app_url)
+    settle(page, timeout=240_000)
+    expect(page.get_by_test_id("stChatInput")).to_be_visible()
+    started = time.monotonic()
+    answer = ask(page, SAMPLE_QUESTION)
+    assert time.monotonic() - started < 10, "a cited answer should come within seconds"
+    expect(answer).to_contain_text("45 days")
+    sources = open_sources(answer)
+    expect(sources).to_contain_text("[1] employee-handbook.pdf · page 4")
+    expect(sources).to_contain_text("dense cosine")
+    shoot(page, "chat.png")
+
+    # Upload (as admin) a new document with a fact on page 2, and a broken file.
+    go(page, "Upload")
+    page.get_by_label("Admin password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+    pdf = make_pdf(tmp_path / ZEPHYR_NAME, ZEPHYR_PAGES)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"this is not a PDF, whatever its name says\n")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([pdf, broken])
+    upload = page.get_by_role("button", name="Upload and index 2 files")
+    expect(upload).to_be_enabled()
+    upload.click()
+    settle(page, timeout=120_000)
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text(f"{ZEPHYR_NAME}: indexed (")
+    expect(main).to_contain_text("broken.pdf: failed — named .pdf but its content is TXT")
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    shoot(page, "upload.png")
+
+    # Only the new document answers; its page 2 is cited and can be opened.
+    go(page, "Chat")
+    answer = ask(page, ZEPHYR_QUESTION)
+    expect(answer).to_contain_text(ZEPHYR_FACT)
+    sources = open_sources(answer)
+    expect(sources).to_contain_text(f"[1] {ZEPHYR_NAME} · page 2")
+    link = sources.get_by_role("link", name="Open at page 2")
+    href = link.get_attribute("href") or ""
+    assert href.endswith("#page=2"), href
+    served = page.request.get(app_url + href.split("#")[0])
+    assert served.ok and served.headers["content-type"] == "application/pdf"
+    assert served.body() == pdf.read_bytes()
+    with page.expect_download() as download:
+        sources.get_by_role("button", name="Download the original").first.click()
+    assert download.value.suggested_filename == ZEPHYR_NAME
+    assert Path(download.value.path()).read_bytes() == pdf.read_bytes()
+
+    # Delete it on the admin page (with confirmation).
+    go(page, "Admin")
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text(ZEPHYR_NAME)
+    shoot(page, "admin.png")
+    page.get_by_test_id("stMultiSelect").filter(has_text="Documents to act on").click()
+    page.get_by_role("option", name=ZEPHYR_NAME).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("cannot be undone")
+    dialog.get_by_role("button", name="Yes, delete").click()
+    settle(page)
+    expect(main).to_contain_text(f"Deleted {ZEPHYR_NAME}")
+    expect(page.get_by_test_id("stDataFrame")).not_to_contain_text(ZEPHYR_NAME)
+
+    # Asked again, the deleted document is not cited any more.
+    go(page, "Chat")
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(4)  # the history is kept
+    answer = ask(page, ZEPHYR_QUESTION)
+    expect(answer).not_to_contain_text(ZEPHYR_NAME)
+    expect(answer).not_to_contain_text("Q-17")
+
+    # The inspector shows the retrieval of a question asked in this chat.
+    go(page, "Source inspector")
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name=SAMPLE_QUESTION).click()
+    settle(page)
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(3)
+    expect(main).to_contain_text("Passages given to the answer")
+    shoot(page, "inspector.png")
+
+
+def test_admin_pages_are_closed_without_the_password(page: Page, app_url: str) -> None:
+    for path in ("Admin", "Upload"):
+        page.goto(f"{app_url}/{path}")
+        settle(page, timeout=240_000)
+        expect(page.get_by_label("Admin password")).to_be_visible()
+        expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
+        expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
+    page.get_by_label("Admin password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+    expect(page.get_by_test_id("stMain")).to_contain_text("Wrong password.")
+    expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
