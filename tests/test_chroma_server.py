@@ -1,0 +1,69 @@
+"""Server mode: a real `chroma run` process, kb talking to it through chromadb.HttpClient."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.ingest import Source
+from kb.knowledge_base import KnowledgeBase
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert exe, "the chroma CLI ships with chromadb; run make install"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("chroma server did not start") from None
+                time.sleep(0.5)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.server
+def test_ingest_search_replace_delete_against_a_real_server(
+    chroma_server: int, make_kb: Callable[..., KnowledgeBase], tmp_path: Path
+) -> None:
+    base = make_kb(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
+    doc = "# Lab safety\n\nGoggles are stored in cabinet {}.\n\n## Spills\n\nUse the orange kit.\n"
+    [first] = base.ingest([Source("safety.md", doc.format("walrus-12").encode())])
+    assert first.status == "indexed" and base.store.count() == first.chunks
+    assert base.search("goggles cabinet", 3)[0].name == "safety.md"
+    [second] = base.ingest([Source("safety.md", doc.format("pelican-34").encode())])
+    assert second.status == "replaced"
+    for mode in ("dense", "keyword"):
+        texts = " ".join(h.text for h in base.search("goggles cabinet walrus", 5, mode))
+        assert "walrus-12" not in texts and "pelican-34" in texts
+    assert base.check() == []
+    base.delete("safety.md")
+    assert base.search("goggles cabinet", 3) == [] and base.store.count() == 0
