@@ -30,9 +30,7 @@ class Settings(BaseSettings):
         None, description="Chroma server host; when set, kb uses it instead of the embedded store."
     )
     chroma_port: int = Field(8000, description="Chroma server port (with KB_CHROMA_HOST).")
-    chunk_size: int = Field(
-        1000, ge=200, le=8000, description="Target chunk length in characters."
-    )
+    chunk_size: int = Field(1000, ge=200, le=8000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(
         150, ge=0, description="Characters repeated between the pieces of a split paragraph."
     )
@@ -90,4 +88,6 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise ConfigError(f"Invalid kb settings: {exc}. Fix the KB_* variable named above.") from exc
+        raise ConfigError(
+            f"Invalid kb settings: {exc}. Fix the KB_* variable named above."
+        ) from exc

@@ -270,14 +270,15 @@ class Ingestor:
         """Embed the chunks of several small files in one batch, then commit each file."""
         if not group:
             return
-        texts = [
-            search_text(p.source.name, c.heading, c.text) for p, _ in group for c in p.chunks
-        ]
+        texts = [search_text(p.source.name, c.heading, c.text) for p, _ in group for c in p.chunks]
         try:
             vectors, embedded = self.cache.embed(texts, self.embed_model.get_text_embedding_batch)
         except Exception as exc:  # the model failing fails these files, not the batch
             for p, started in group:
-                done(IngestOutcome(p.source.name, "failed", reason=f"embedding failed: {exc}"), started)
+                done(
+                    IngestOutcome(p.source.name, "failed", reason=f"embedding failed: {exc}"),
+                    started,
+                )
             return
         offset = 0
         for p, started in group:

@@ -18,7 +18,7 @@ from kb.chunking import search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError, NotFoundError
-from kb.ingest import IngestOutcome, Ingestor, Progress, Source
+from kb.ingest import Ingestor, IngestOutcome, Progress, Source
 from kb.keyword import KeywordIndex
 from kb.locking import WriteLock
 from kb.registry import Document, Registry
@@ -52,8 +52,10 @@ class KnowledgeBase:
         settings: Settings,
         embed_model: BaseEmbedding | None = None,
         vector_store: BasePydanticVectorStore | None = None,
+        cache_path: Path | None = None,
     ) -> None:
         from kb.backends import build_embedding, build_vector_store
+        from kb.backends.llm import build_llm
 
         self.settings = settings
         data = Path(settings.data_dir)
@@ -61,7 +63,9 @@ class KnowledgeBase:
         self.embed_model = embed_model or build_embedding(settings)
         self.store = ChunkStore(vector_store or build_vector_store(settings))
         self.registry = Registry(data / "registry.sqlite")
-        self.cache = EmbeddingCache(data / "embeddings.sqlite", self.embed_model.model_name)
+        self.cache = EmbeddingCache(
+            cache_path or data / "embeddings.sqlite", self.embed_model.model_name
+        )
         self.originals = data / "originals"
         self.keyword_dir = data / "keyword"
         self.lock = WriteLock(data / "write.lock")
@@ -71,6 +75,7 @@ class KnowledgeBase:
         self.searcher = Searcher(
             settings, self.store, self.embed_model, self.view, self.registry.generation
         )
+        self.llm = build_llm(settings)  # None: answers are extractive
         self._view: View | None = None
         self._view_lock = threading.Lock()
 
@@ -267,7 +272,9 @@ class KnowledgeBase:
                 )
         keyword = set(self.view().keyword.ids)
         expected = {
-            cid for cid in self.store.all_ids() if active.get(parse_chunk_id(cid)[0]) == parse_chunk_id(cid)[1]
+            cid
+            for cid in self.store.all_ids()
+            if active.get(parse_chunk_id(cid)[0]) == parse_chunk_id(cid)[1]
         }
         if keyword != expected:
             problems.append(

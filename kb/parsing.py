@@ -125,9 +125,10 @@ def pdf_heading(category: str, text: str) -> tuple[str, int]:
         return "Title", 0
     if category == "Title":
         return ("NarrativeText", 0) if sentence_like else ("Title", 1)
-    if category in ("NarrativeText", "UncategorizedText") and len(words) <= 6:
-        if not sentence_like and text[0].isupper() and not any(c.isdigit() for c in text):
-            return "Title", 1
+    short_label = len(words) <= 6 and not sentence_like and text[0].isupper()
+    no_digits = not any(c.isdigit() for c in text)
+    if category in ("NarrativeText", "UncategorizedText") and short_label and no_digits:
+        return "Title", 1
     return category, 0
 
 

@@ -94,7 +94,9 @@ class Searcher:
         self.settings, self.store, self.embed_model, self.view = settings, store, embed_model, view
         self.generation = generation
 
-    def trace(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Trace:
+    def trace(
+        self, query: str, k: int | None = None, mode: Mode = "hybrid", fetch: bool = True
+    ) -> Trace:
         """Retrieve `k` hits for `query`, keeping every intermediate ranking.
 
         Optimistic concurrency: a writer switches versions (generation + 1) before deleting
@@ -103,13 +105,19 @@ class Searcher:
         vector = None
         for _ in range(MAX_RETRIES):
             view = self.view()
-            trace, vector = self._trace(query, k, mode, view, vector)
+            trace, vector = self._trace(query, k, mode, view, vector, fetch)
             if self.generation() == view.keyword.generation:
                 break
         return trace
 
     def _trace(
-        self, query: str, k: int | None, mode: Mode, view: View, vector: list[float] | None
+        self,
+        query: str,
+        k: int | None,
+        mode: Mode,
+        view: View,
+        vector: list[float] | None,
+        fetch: bool,
     ) -> tuple[Trace, list[float] | None]:
         s = self.settings
         k = k or s.top_k
@@ -136,7 +144,7 @@ class Searcher:
             timings["keyword"] = time.perf_counter() - t
         fused = fuse(dense, keyword, s.fusion, s.dense_weight, s.keyword_weight, s.rrf_k)
         top = fused[:k]
-        missing = [f.id for f in top if f.id not in chunks]
+        missing = [f.id for f in top if f.id not in chunks] if fetch else []
         t = time.perf_counter()
         chunks.update(self.store.get(missing))
         timings["fetch"] = time.perf_counter() - t

@@ -43,7 +43,9 @@ _ZIP_MARKERS = {
     "ppt/presentation.xml": "pptx",
     "xl/workbook.xml": "xlsx",
 }
-_EMAIL_HEADER = re.compile(r"^(From|To|Subject|Date|Received|Return-Path|MIME-Version|Message-ID):", re.M | re.I)
+_EMAIL_HEADER = re.compile(
+    r"^(From|To|Subject|Date|Received|Return-Path|MIME-Version|Message-ID):", re.M | re.I
+)
 _HTML_TAG = re.compile(r"<(!doctype html|html|head|body|div|p|h[1-6]|table)\b", re.I)
 
 

@@ -63,8 +63,7 @@ class ChunkStore:
                     embeddings=[n.get_embedding() for n in part],
                     documents=[n.get_content() for n in part],
                     metadatas=[
-                        node_to_metadata_dict(n, remove_text=True, flat_metadata=True)
-                        for n in part
+                        node_to_metadata_dict(n, remove_text=True, flat_metadata=True) for n in part
                     ],
                 )
         except Exception as exc:
@@ -90,16 +89,16 @@ class ChunkStore:
         if k <= 0 or self.count() == 0:
             return []
         try:
-            result = self.vs.query(
-                VectorStoreQuery(query_embedding=embedding, similarity_top_k=k)
-            )
+            result = self.vs.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=k))
         except Exception as exc:
             raise StoreError(f"Chroma query failed: {exc}") from exc
         out = []
         for node, sim in zip(result.nodes or [], result.similarities or [], strict=False):
             # ChromaVectorStore reports exp(-distance); with cosine distance, 1 + ln(s) = cosine.
             cosine = 1.0 + math.log(sim) if sim > 0 else -1.0
-            out.append((StoredChunk(node.node_id, node.get_content(), _meta(node.metadata)), cosine))
+            out.append(
+                (StoredChunk(node.node_id, node.get_content(), _meta(node.metadata)), cosine)
+            )
         return out
 
     def get(self, ids: list[str]) -> dict[str, StoredChunk]:

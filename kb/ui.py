@@ -30,16 +30,9 @@ _WORD = re.compile(r"\w+")
 _MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # an [n] citation marker after escaping
 HIGHLIGHT = "orange-background"
 FORMAT_NAMES = {
-    "pdf": "PDF",
-    "docx": "Word (DOCX)",
-    "pptx": "PowerPoint (PPTX)",
-    "xlsx": "Excel (XLSX)",
-    "html": "HTML",
-    "md": "Markdown",
-    "txt": "plain text",
-    "eml": "e-mail (EML)",
-    "csv": "CSV",
-}
+    "pdf": "PDF", "docx": "Word (DOCX)", "pptx": "PowerPoint (PPTX)", "xlsx": "Excel (XLSX)",
+    "html": "HTML", "md": "Markdown", "txt": "plain text", "eml": "e-mail (EML)", "csv": "CSV"
+}  # fmt: skip
 
 
 # -- markdown ---------------------------------------------------------------------------------
@@ -58,14 +51,9 @@ def _by_line(text: str, render: Callable[[str], str]) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def query_terms(query: str) -> set[str]:
-    """The query's search terms, stemmed as the keyword index stems them."""
-    return set(tokenize([query])[0]) if query.strip() else set()
-
-
 def matched_words(text: str, query: str) -> set[str]:
     """The words of `text` whose stem is a query term ("expenses" matches "expense")."""
-    terms = query_terms(query)
+    terms = set(tokenize([query])[0]) if query.strip() else set()  # stemmed as BM25 stems
     words = sorted({m.group(0) for m in _WORD.finditer(text)})
     if not terms or not words:
         return set()
@@ -77,14 +65,19 @@ def highlight(text: str, query: str) -> str:
     matched = matched_words(text, query)
 
     def line(raw: str) -> str:
-        out, pos = [], 0
-        for m in _WORD.finditer(raw):
-            word = m.group(0)
-            out.append(escape_markdown(raw[pos : m.start()]))
-            esc = escape_markdown(word)
-            out.append(f":{HIGHLIGHT}[{esc}]" if word in matched else esc)
-            pos = m.end()
-        out.append(escape_markdown(raw[pos:]))
+        parts = re.split(r"(\w+)", raw)  # separators at even indices, words at odd ones
+        out, i = [], 0
+        while i < len(parts):
+            if i % 2 and parts[i] in matched:
+                # Adjacent matches share one highlight: "expense claims", not two boxes.
+                j = i + 2
+                while j < len(parts) and parts[j] in matched and parts[j - 1].isspace():
+                    j += 2
+                out.append(f":{HIGHLIGHT}[{escape_markdown(''.join(parts[i : j - 1]))}]")
+                i = j - 1
+            else:
+                out.append(escape_markdown(parts[i]))
+                i += 1
         return "".join(out)
 
     return _by_line(text, line)
@@ -199,19 +192,25 @@ def upload_limit_mb(max_upload_mb: float) -> int:
     return max(1, math.ceil(max_upload_mb))
 
 
+# Material icons, not emoji: they render the same in every browser (emoji fonts vary).
 _STATUS = {
-    "indexed": ("✅", "green", "indexed"),
-    "replaced": ("🔁", "green", "replaced"),
-    "reindexed": ("🔁", "green", "re-indexed"),
-    "unchanged": ("⏭️", "gray", "unchanged"),
-    "failed": ("❌", "red", "failed"),
+    "indexed": (":material/check_circle:", "green", "indexed"),
+    "replaced": (":material/published_with_changes:", "green", "replaced"),
+    "reindexed": (":material/sync:", "green", "re-indexed"),
+    "unchanged": (":material/radio_button_unchecked:", "gray", "unchanged"),
+    "failed": (":material/error:", "red", "failed"),
 }
+
+
+def plural(n: int, word: str) -> str:
+    """'1 document', '2 documents'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def outcome_markdown(outcome: IngestOutcome) -> str:
     """One line per file: indexed (N chunks), unchanged, replaced, or failed with the reason."""
-    icon, colour, word = _STATUS.get(outcome.status, ("•", "gray", outcome.status))
-    head = f"{icon} **{escape_markdown(outcome.name)}**: :{colour}[**{word}**]"
+    icon, colour, word = _STATUS.get(outcome.status, (":material/info:", "gray", outcome.status))
+    head = f":{colour}[{icon}] **{escape_markdown(outcome.name)}**: :{colour}[**{word}**]"
     if outcome.status == "failed":
         return f"{head} — {escape_markdown(outcome.reason)}"
     if outcome.status == "unchanged":
@@ -225,7 +224,7 @@ def batch_summary(outcomes: Sequence[IngestOutcome]) -> str:
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-    files = f"{len(outcomes)} file{'s' if len(outcomes) != 1 else ''}"
+    files = plural(len(outcomes), "file")
     order = [*_STATUS, *sorted(set(counts) - set(_STATUS))]  # the same order every time
     return f"{files}: " + ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
 
@@ -312,9 +311,20 @@ def stats_lines(stats: dict[str, Any]) -> list[tuple[str, str]]:
         ("Documents", str(stats["documents"])),
         ("Chunks", str(stats["chunks"])),
         ("Stored size", format_size(int(stats["bytes"]))),
-        ("Vectors in Chroma", str(stats["stored_chunks"])),
-        ("Keyword index entries", str(stats["keyword_entries"])),
     ]
+
+
+def store_line(stats: dict[str, Any]) -> str:
+    """What each store holds: they agree when all three counts are equal."""
+    return (
+        f"The registry lists {stats['chunks']} chunks, Chroma holds {stats['stored_chunks']} "
+        f"vectors and the keyword index {stats['keyword_entries']} entries."
+    )
+
+
+def table_height(rows: int, cap: int = 740) -> int:
+    """Pixels for a table to show every row (a header and 35 px per row), up to `cap`."""
+    return min(cap, 35 * (rows + 1) + 3)
 
 
 def formats_summary(stats: dict[str, Any]) -> str:
@@ -348,20 +358,15 @@ def chunk_info(base: KnowledgeBase, ids: Sequence[str]) -> dict[str, ChunkInfo]:
     return out
 
 
-def _snippet(text: str, width: int = 110) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def _where(cid: str, info: dict[str, ChunkInfo]) -> dict[str, Any]:
-    c = info.get(cid)
-    if c is None:
-        return {"document": "?", "page": None, "heading": "", "passage": "", "chunk": cid}
+def _where(cid: str, info: dict[str, ChunkInfo], width: int = 110) -> dict[str, Any]:
+    c = info.get(cid) or ChunkInfo("?", None, "", "")
+    flat = " ".join(c.text.split())
+    passage = flat if len(flat) <= width else flat[: width - 1] + "…"
     return {
         "document": c.name,
         "page": c.page,
         "heading": c.heading,
-        "passage": _snippet(c.text),
+        "passage": passage,
         "chunk": cid,
     }
 

@@ -10,7 +10,7 @@ from pages.shared.common import page_setup
 from pages.shared.signin import require_admin
 
 COLUMNS = {
-    "name": st.column_config.TextColumn("Name", width="large"),
+    "name": st.column_config.TextColumn("Name", width="medium"),
     "type": st.column_config.TextColumn("Type", width="small"),
     "pages": st.column_config.NumberColumn("Pages", width="small"),
     "chunks": st.column_config.NumberColumn("Chunks", width="small"),
@@ -18,7 +18,7 @@ COLUMNS = {
     "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),
     "status": st.column_config.TextColumn("Status", width="small"),
     "stale": st.column_config.CheckboxColumn("Stale", width="small"),
-    "id": st.column_config.TextColumn("Id"),
+    "id": st.column_config.TextColumn("Id (for the kb CLI)", width="small"),
 }
 
 base = page_setup("Admin", "wide")
@@ -30,10 +30,10 @@ show_flash()
 docs = base.documents()
 stats = base.stats()
 stale = sum(ui.is_stale(d, settings.stale_days) for d in docs)
-metrics = [*ui.stats_lines(stats), (f"Stale (> {settings.stale_days} days)", str(stale))]
+metrics = [*ui.stats_lines(stats), (f"Stale (over {settings.stale_days} days)", str(stale))]
 for col, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
-    col.metric(label, value)
-st.caption(f"By format: {ui.formats_summary(stats)}")
+    col.metric(label, value, border=True)
+st.caption(f"By format: {ui.formats_summary(stats)}. {ui.store_line(stats)}")
 
 st.subheader("Documents")
 name_col, kind_col, stale_col = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -50,6 +50,7 @@ st.dataframe(
     column_config=COLUMNS,
     hide_index=True,
     width="stretch",
+    height=ui.table_height(len(shown)),
 )
 st.caption(
     f"{len(shown)} of {len(docs)} documents shown; {stale} stale (ingested more than "

@@ -29,7 +29,9 @@ def test_library_never_imports_streamlit() -> None:
 def test_pages_import_only_the_facade() -> None:
     files = [ROOT / "streamlit_app.py", *(ROOT / "pages").rglob("*.py")]
     engines = {"chromadb", "llama_index", "unstructured", "bm25s", "sentence_transformers"}
-    offenders = {str(f): _imports(f) & engines for f in files if f.exists() and _imports(f) & engines}
+    offenders = {
+        str(f): _imports(f) & engines for f in files if f.exists() and _imports(f) & engines
+    }
     assert offenders == {}
 
 
@@ -37,3 +39,13 @@ def test_layer_check_catches_an_offender(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import os\nfrom streamlit import session_state\nimport chromadb.api\n")
     assert _imports(bad) >= {"streamlit", "chromadb"}
+
+
+def test_readme_documents_every_setting() -> None:
+    from kb.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        f"KB_{n.upper()}" for n in Settings.model_fields if f"`KB_{n.upper()}`" not in readme
+    ]
+    assert missing == []

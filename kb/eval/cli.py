@@ -1,10 +1,89 @@
-"""`kb eval` and `kb bench` commands."""
+"""`kb eval beir|golden`: retrieval quality, printed beside its baselines."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from functools import partial
+from pathlib import Path
 from typing import Any
+
+from kb.config import Settings
+
+
+def _fmt_row(name: str, m: dict[str, float], base: dict[str, float] | None) -> str:
+    cells = []
+    for key in ("ndcg@10", "recall@100", "mrr@10"):
+        ratio = f" ({m[key] / base[key]:.2f}x)" if base and base[key] else ""
+        cells.append(f"{m[key]:.4f}{ratio}".ljust(16))
+    return f"{name:<22}" + "".join(cells)
+
+
+def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
+    """kb eval beir DIR: hybrid vs BM25-only vs dense-only on a BEIR dataset."""
+    from kb.cli import ProgressLine
+    from kb.eval.beir import run_beir
+
+    log = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    results = run_beir(Path(args.dir), args.split, settings, ProgressLine("embed"), log)
+    if args.json:
+        print(json.dumps({"split": args.split, **results}))
+        return 0
+    print(
+        f"\nsplit={args.split}  fusion={settings.fusion} dense_weight={settings.dense_weight} "
+        f"keyword_weight={settings.keyword_weight}"
+    )
+    print(f"{'pipeline':<22}{'nDCG@10':<16}{'Recall@100':<16}{'MRR@10':<16}")
+    best_leg = max(results["keyword"], results["dense"], key=lambda m: m["ndcg@10"])
+    print(_fmt_row("kb hybrid (default)", results["hybrid"], best_leg))
+    print(_fmt_row("BM25 only (baseline)", results["keyword"], None))
+    print(_fmt_row("dense only (baseline)", results["dense"], None))
+    print("(ratios: hybrid over the better single leg, measured in this run)")
+    return 0
+
+
+def _search(base: Any, mode: str, query: str, k: int) -> Any:
+    return base.search(query, k, mode)
+
+
+def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
+    """kb eval golden FILE: hit@k and MRR by file and page on your own questions."""
+    from kb.eval.golden import evaluate_golden, load_questions
+    from kb.knowledge_base import KnowledgeBase
+
+    questions = load_questions(Path(args.file))
+    base = KnowledgeBase(settings)
+    rows: dict[str, Any] = {}
+    for mode in ("hybrid", "keyword", "dense"):
+        search = partial(_search, base, mode)
+        rows[mode] = evaluate_golden(questions, search, args.k).to_dict()
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{len(questions)} questions, k={args.k}")
+    print(f"{'pipeline':<10}{'file hit@k':<12}{'file MRR':<10}{'page hit@k':<12}{'page MRR':<10}")
+    for mode, r in rows.items():
+        print(
+            f"{mode:<10}{r['file_hit_rate']:<12.3f}{r['file_mrr']:<10.3f}"
+            f"{r['page_hit_rate']:<12.3f}{r['page_mrr']:<10.3f}"
+        )
+    for miss in rows["hybrid"]["misses"]:
+        print(f"  miss: {miss['question']}  expected {miss['expected']}, got {miss['got'][:3]}")
+    return 0
 
 
 def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register eval/bench subcommands (filled in by the measurement issue)."""
+    """Register `kb eval beir` and `kb eval golden`."""
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
+    ev = p.add_subparsers(dest="eval_command", required=True)
+    b = ev.add_parser("beir", parents=[common], help="BEIR dataset: nDCG@10, Recall@100, MRR@10")
+    b.add_argument("dir")
+    b.add_argument("--split", choices=["test", "train", "dev"], default="test")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_eval_beir)
+    g = ev.add_parser("golden", parents=[common], help="questions file: hit@k and MRR")
+    g.add_argument("file")
+    g.add_argument("-k", type=int, default=5)
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_eval_golden)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,14 @@ def _first_rank(hits: list[Hit], ok: Callable[[Hit], bool]) -> int | None:
     return next((r for r, h in enumerate(hits, 1) if ok(h)), None)
 
 
+def _same_file(q: GoldenQuestion, h: Hit) -> bool:
+    return h.name == q.file
+
+
+def _same_page(q: GoldenQuestion, h: Hit) -> bool:
+    return h.name == q.file and h.page == q.page
+
+
 def evaluate_golden(
     questions: list[GoldenQuestion], search: Callable[[str, int], list[Hit]], k: int = 5
 ) -> GoldenResult:
@@ -88,13 +97,13 @@ def evaluate_golden(
     misses = []
     for q in questions:
         hits = search(q.question, k)[:k]
-        fr = _first_rank(hits, lambda h, q=q: h.name == q.file)
+        fr = _first_rank(hits, partial(_same_file, q))
         file_hits += fr is not None
         file_rr += 1 / fr if fr else 0.0
         pr = None
         if q.page is not None:
             paged += 1
-            pr = _first_rank(hits, lambda h, q=q: h.name == q.file and h.page == q.page)
+            pr = _first_rank(hits, partial(_same_page, q))
             page_hits += pr is not None
             page_rr += 1 / pr if pr else 0.0
         if fr is None or (q.page is not None and pr is None):
@@ -107,6 +116,12 @@ def evaluate_golden(
             )
     n = len(questions)
     return GoldenResult(
-        k, n, file_hits, file_rr / n if n else 0.0, paged, page_hits,
-        page_rr / paged if paged else 0.0, misses,
+        k,
+        n,
+        file_hits,
+        file_rr / n if n else 0.0,
+        paged,
+        page_hits,
+        page_rr / paged if paged else 0.0,
+        misses,
     )

@@ -73,21 +73,21 @@ def _confirm(base: KnowledgeBase, action: str, ids: Sequence[str], names: dict[s
     listed = "\n".join(f"- {ui.escape_markdown(names.get(i, i))}" for i in ids)
     if action == "delete":
         st.markdown(
-            f"Delete {len(ids)} document(s)? Their chunks, keyword entries and stored "
+            f"Delete {ui.plural(len(ids), 'document')}? Their chunks, keyword entries and stored "
             f"originals are removed. This cannot be undone.\n\n{listed}"
         )
     else:
-        what = f"{len(ids)} document(s)" if ids else f"all {len(names)} documents"
+        what = ui.plural(len(ids), "document") if ids else f"all {len(names)} documents"
         st.markdown(
             f"Re-index {what}? Each stored original is parsed, chunked and embedded "
             f"again.\n\n{listed}"
         )
-    yes, no = st.columns(2)
-    if yes.button(f"Yes, {'delete' if action == 'delete' else 're-index'}", type="primary"):
+    buttons = st.container(horizontal=True)
+    if buttons.button(f"Yes, {'delete' if action == 'delete' else 're-index'}", type="primary"):
         _forget()
         runner = _delete if action == "delete" else _reindex
         st.session_state[FLASH_KEY] = runner(base, ids)
         st.rerun()
-    if no.button("Cancel"):
+    if buttons.button("Cancel"):
         _forget()
         st.rerun()
