@@ -212,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kb.eval.cli import add_eval_commands
 
     add_eval_commands(sub, common)
+    from kb.bench.cli import add_bench_commands
+
+    add_bench_commands(sub, common)
     return parser
 
 

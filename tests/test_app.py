@@ -51,7 +51,7 @@ def texts(node: AppTest) -> str:
 
 def outcome_lines(at: AppTest) -> dict[str, str]:
     """The upload page's per-file lines ('<name>: <outcome>') by file name."""
-    lines = [plain(m.value) for m in at.markdown[1:]]
+    lines = [plain(m.value).strip() for m in at.markdown[1:]]
     return {line.split(":")[0]: line for line in lines}
 
 

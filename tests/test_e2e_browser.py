@@ -120,6 +120,7 @@ def settle(page: Page, timeout: float = 60_000) -> None:
 
 def shoot(page: Page, name: str) -> None:
     """A screenshot of the whole page (Streamlit scrolls inside its own container)."""
+    page.wait_for_timeout(800)  # expanders and progress bars finish animating
     height = page.get_by_test_id("stMainBlockContainer").evaluate("e => e.scrollHeight")
     page.set_viewport_size({"width": VIEWPORT["width"], "height": max(800, height + 200)})
     page.wait_for_timeout(500)
@@ -148,6 +149,7 @@ def ask(page: Page, question: str) -> Locator:
 def open_sources(answer: Locator) -> Locator:
     sources = answer.get_by_test_id("stExpander")
     sources.locator("summary").click()
+    expect(sources.get_by_role("button", name="Download the original").first).to_be_visible()
     return sources
 
 
@@ -205,9 +207,11 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
     go(page, "Admin")
     expect(page.get_by_test_id("stDataFrame")).to_contain_text(ZEPHYR_NAME)
     shoot(page, "admin.png")
-    page.get_by_test_id("stMultiSelect").filter(has_text="Documents to act on").click()
+    chooser = page.get_by_role("combobox", name="Documents to act on")
+    chooser.fill("zephyr")
     page.get_by_role("option", name=ZEPHYR_NAME).click()
     page.keyboard.press("Escape")
+    settle(page)
     page.get_by_role("button", name="Delete", exact=True).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("cannot be undone")

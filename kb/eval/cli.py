@@ -30,8 +30,14 @@ def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"split": args.split, **results}))
         return 0
+    print_beir(results, settings, args.split)
+    return 0
+
+
+def print_beir(results: dict[str, dict[str, float]], settings: Settings, split: str) -> None:
+    """The BEIR table: hybrid beside BM25-only and dense-only from the same run."""
     print(
-        f"\nsplit={args.split}  fusion={settings.fusion} dense_weight={settings.dense_weight} "
+        f"\nsplit={split}  fusion={settings.fusion} dense_weight={settings.dense_weight} "
         f"keyword_weight={settings.keyword_weight}"
     )
     print(f"{'pipeline':<22}{'nDCG@10':<16}{'Recall@100':<16}{'MRR@10':<16}")
@@ -40,7 +46,6 @@ def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
     print(_fmt_row("BM25 only (baseline)", results["keyword"], None))
     print(_fmt_row("dense only (baseline)", results["dense"], None))
     print("(ratios: hybrid over the better single leg, measured in this run)")
-    return 0
 
 
 def _search(base: Any, mode: str, query: str, k: int) -> Any:

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks (`kb bench ...`): each prints its same-run baseline and ratio."""

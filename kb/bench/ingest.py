@@ -1,0 +1,106 @@
+"""`kb bench ingest`: full ingest vs the embedding-only floor vs an unchanged re-ingest."""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kb.chunking import search_text
+from kb.config import Settings
+from kb.ingest import EMBED_GROUP
+from kb.knowledge_base import KnowledgeBase, expand_paths
+from kb.parsing import parse
+from kb.sniff import sniff
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def parse_times(paths: list[Path]) -> dict[str, dict[str, float]]:
+    """Seconds spent in unstructured per format (and per page for paged formats)."""
+    out: dict[str, dict[str, float]] = {}
+    for path in paths:
+        data = path.read_bytes()
+        kind = sniff(data, path.name)
+        started = time.perf_counter()
+        blocks = parse(kind, data, path.name)
+        spent = time.perf_counter() - started
+        pages = len({b.page for b in blocks if b.page}) or 1
+        row = out.setdefault(kind, {"files": 0, "seconds": 0.0, "pages": 0})
+        row["files"] += 1
+        row["seconds"] += spent
+        row["pages"] += pages
+    return out
+
+
+def bench_ingest(
+    folder: Path, settings: Settings, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Measure a first ingest, the embedding floor for the same chunks, and a re-ingest."""
+    sources = expand_paths([folder])
+    with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
+        fresh = settings.model_copy(update={"data_dir": Path(tmp), "chroma_host": None})
+        base = KnowledgeBase(fresh)  # its own empty embedding cache: everything is embedded
+        base.embed_model.get_text_embedding_batch(["warm up the model"] * 8)
+        rss_before = peak_rss_mb()
+
+        started = time.perf_counter()
+        outcomes = base.ingest(sources)
+        full = time.perf_counter() - started
+        chunks = sum(o.chunks for o in outcomes)
+        failed = [o.message() for o in outcomes if not o.ok]
+
+        texts = [
+            search_text(str(c.meta.get("name", "")), str(c.meta.get("heading", "")), c.text)
+            for c in base.store.iter_all()
+        ]
+        started = time.perf_counter()
+        for i in range(0, len(texts), EMBED_GROUP):
+            base.embed_model.get_text_embedding_batch(texts[i : i + EMBED_GROUP])
+        floor = time.perf_counter() - started
+
+        started = time.perf_counter()
+        again = base.ingest(sources)
+        reingest = time.perf_counter() - started
+        unchanged = sum(o.status == "unchanged" for o in again)
+
+    pdfs = [s.path for s in sources if s.path and s.path.suffix.lower() == ".pdf"][:10]
+    parsing = parse_times(pdfs)
+    return {
+        "files": len(sources),
+        "failed": failed,
+        "chunks": chunks,
+        "full_seconds": full,
+        "chunks_per_second": chunks / full if full else 0.0,
+        "floor_seconds": floor,
+        "full_over_floor": full / floor if floor else 0.0,
+        "reingest_seconds": reingest,
+        "reingest_over_full": reingest / full if full else 0.0,
+        "reingest_unchanged": unchanged,
+        "pdf_seconds_per_page": (
+            parsing["pdf"]["seconds"] / parsing["pdf"]["pages"] if "pdf" in parsing else None
+        ),
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def report_ingest(r: dict[str, Any], log: Callable[[str], None] = print) -> None:
+    """Print the ingest figures with their same-run baselines."""
+    log(f"files={r['files']} chunks={r['chunks']} failed={len(r['failed'])}")
+    log(f"full ingest        {r['full_seconds']:8.1f} s   {r['chunks_per_second']:.1f} chunks/s")
+    log(f"embedding floor    {r['floor_seconds']:8.1f} s   (same chunk texts, model only)")
+    log(f"  ratio full/floor {r['full_over_floor']:8.2f}x  (target <= 1.2x)")
+    log(
+        f"unchanged re-ingest{r['reingest_seconds']:8.2f} s   ({r['reingest_unchanged']} unchanged)"
+    )
+    log(f"  ratio re/full    {r['reingest_over_full']:8.3f}   (target <= 0.03)")
+    if r["pdf_seconds_per_page"] is not None:
+        log(f"PDF parse (fast)   {r['pdf_seconds_per_page'] * 1000:8.0f} ms/page")
+    log(f"memory: {r['rss_before_mb']:.0f} MB before ingest, peak {r['peak_rss_mb']:.0f} MB")

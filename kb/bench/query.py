@@ -1,0 +1,149 @@
+"""`kb bench query`: retrieval latency at N chunks beside a bare Chroma query, and memory."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from llama_index.core.schema import TextNode
+
+from kb.config import Settings
+from kb.errors import KBError
+from kb.ids import chunk_id
+from kb.knowledge_base import KnowledgeBase
+from kb.registry import Document
+
+CHUNKS_PER_DOC = 20
+BASE_TEXTS = 2000  # distinct passages embedded for real; the rest are noisy copies of them
+
+
+def _passages(scifact: Path, n: int) -> list[str]:
+    out = []
+    try:
+        with open(scifact / "corpus.jsonl") as f:
+            for line in f:
+                row = json.loads(line)
+                out.append(f"{row.get('title', '')}. {row.get('text', '')}"[:1000])
+                if len(out) == n:
+                    break
+    except OSError as exc:
+        raise KBError(f"cannot read {scifact}/corpus.jsonl: {exc}") from exc
+    return out
+
+
+def _queries(scifact: Path, n: int) -> list[str]:
+    with open(scifact / "queries.jsonl") as f:
+        return [json.loads(line)["text"] for _, line in zip(range(n), f, strict=False)]
+
+
+def _fill(
+    base: KnowledgeBase, passages: list[str], n_chunks: int, log: Callable[[str], None]
+) -> None:
+    """Write n_chunks chunks straight into the store and registry (no parsing)."""
+    vectors, _ = base.cache.embed(passages, base.embed_model.get_text_embedding_batch)
+    rng = np.random.default_rng(7)
+    base_vecs = np.asarray(vectors, dtype=np.float32)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for d in range(0, n_chunks, CHUNKS_PER_DOC):
+        doc_id, version = f"bench-{d // CHUNKS_PER_DOC:06d}", "0000000000000000"
+        name = f"{doc_id}.txt"
+        nodes = []
+        for i in range(min(CHUNKS_PER_DOC, n_chunks - d)):
+            j = (d + i) % len(passages)
+            vec = base_vecs[j] + rng.normal(0, 0.02, base_vecs.shape[1]).astype(np.float32)
+            vec /= np.linalg.norm(vec)
+            meta = {
+                "doc_id": doc_id,
+                "name": name,
+                "version": version,
+                "heading": "",
+                "kind": "txt",
+                "chunk_index": i,
+            }
+            nodes.append(
+                TextNode(
+                    id_=chunk_id(doc_id, version, i),
+                    text=passages[j],
+                    embedding=vec.tolist(),
+                    metadata=meta,
+                )
+            )
+        base.store.add(nodes)
+        base.registry.upsert(
+            Document(doc_id, name, "txt", 0, version * 4, version, None, len(nodes), now)
+        )
+        if d % 10000 == 0:
+            log(f"  filled {d + len(nodes)}/{n_chunks} chunks")
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    qs = statistics.quantiles(values, n=20)
+    return statistics.median(values), qs[18]
+
+
+def bench_query(
+    n_chunks: int,
+    scifact: Path,
+    settings: Settings,
+    n_queries: int = 200,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """p50/p95 of kb retrieval and of a bare Chroma query (same embedding) at n_chunks."""
+    proc = psutil.Process()
+    with tempfile.TemporaryDirectory(prefix="kb-benchq-") as tmp:
+        fresh = settings.model_copy(update={"data_dir": Path(tmp), "chroma_host": None})
+        base = KnowledgeBase(fresh, cache_path=Path(settings.data_dir) / "embeddings.sqlite")
+        rss_empty = proc.memory_info().rss / 2**20
+        _fill(base, _passages(scifact, min(BASE_TEXTS, n_chunks)), n_chunks, log)
+        started = time.perf_counter()
+        base.view()
+        keyword_build = time.perf_counter() - started
+        queries = _queries(scifact, n_queries)
+        collection = base.store._collection
+        random.Random(3).shuffle(queries)
+        kb_ms, bare_ms = [], []
+        for q in queries[:5]:  # warm caches and HNSW pages
+            base.search(q, settings.top_k)
+        for q in queries:
+            t = time.perf_counter()
+            vec = base.embed_model.get_query_embedding(q)
+            collection.query(query_embeddings=[vec], n_results=settings.top_k)
+            bare_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            base.search(q, settings.top_k)
+            kb_ms.append((time.perf_counter() - t) * 1000)
+        rss = proc.memory_info().rss / 2**20
+        kb_p50, kb_p95 = _percentiles(kb_ms)
+        bare_p50, bare_p95 = _percentiles(bare_ms)
+        return {
+            "chunks": base.store.count(),
+            "queries": len(queries),
+            "kb_p50_ms": kb_p50,
+            "kb_p95_ms": kb_p95,
+            "bare_p50_ms": bare_p50,
+            "bare_p95_ms": bare_p95,
+            "p50_ratio": kb_p50 / bare_p50,
+            "p95_ratio": kb_p95 / bare_p95,
+            "keyword_build_seconds": keyword_build,
+            "rss_empty_mb": rss_empty,
+            "rss_mb": rss,
+        }
+
+
+def report_query(r: dict[str, Any], log: Callable[[str], None] = print) -> None:
+    """Print query latency with the bare-Chroma baseline beside it."""
+    log(f"chunks={r['chunks']} queries={r['queries']} (k=5, hybrid, no generation)")
+    log(f"kb retrieval   p50 {r['kb_p50_ms']:7.1f} ms   p95 {r['kb_p95_ms']:7.1f} ms")
+    log(f"bare Chroma    p50 {r['bare_p50_ms']:7.1f} ms   p95 {r['bare_p95_ms']:7.1f} ms")
+    log(f"  ratio        p50 {r['p50_ratio']:7.2f}x     p95 {r['p95_ratio']:7.2f}x  (target <= 2x)")
+    log(f"keyword index built once in {r['keyword_build_seconds']:.1f} s (not per query)")
+    log(f"resident memory: {r['rss_empty_mb']:.0f} MB empty, {r['rss_mb']:.0f} MB loaded")
