@@ -59,7 +59,8 @@ def _fill(
         nodes = []
         for i in range(min(CHUNKS_PER_DOC, n_chunks - d)):
             j = (d + i) % len(passages)
-            vec = base_vecs[j] + rng.normal(0, 0.02, base_vecs.shape[1]).astype(np.float32)
+            noise = np.asarray(rng.normal(0, 0.02, base_vecs.shape[1]), dtype=np.float32)
+            vec = base_vecs[j] + noise
             vec /= np.linalg.norm(vec)
             meta = {
                 "doc_id": doc_id,
