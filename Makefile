@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: install
 	$(BIN)/kb ingest --if-empty sample_docs
-	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
 
 # Browser tests need Debian's chromium (never `playwright install`: it downloads a browser).
 chromium:

@@ -1,4 +1,4 @@
-"""kb's Streamlit app: the entry point (navigation, first-run indexing) and the chat page."""
+"""kb's Streamlit app: the entry point (the page list) and the chat page."""
 
 from __future__ import annotations
 
@@ -63,9 +63,6 @@ def chat() -> None:
         st.info(EMPTY_HELP, icon=":material/library_add:")
         st.page_link(upload, label="Go to the Upload page", icon=":material/upload:")
         return
-    if st.sidebar.button("New chat", icon=":material/add_comment:", disabled=not history):
-        history.clear()
-        st.rerun()
     st.caption(
         f"{len(docs)} documents indexed. Answers quote them, and every [n] points to its "
         "source below the answer."
@@ -75,6 +72,10 @@ def chat() -> None:
         render_turn(base, turn, str(n), live)
     if question := st.chat_input("Ask a question about the documents"):
         history.append(ask(base, question, str(len(history)), live))
+    # Last, so it is enabled as soon as the first answer is in the history.
+    st.sidebar.button(
+        "New chat", icon=":material/add_comment:", disabled=not history, on_click=history.clear
+    )
 
 
 # Page files carry their own set-up (page_setup) and keep the URLs their file names give

@@ -38,11 +38,14 @@ class Settings(BaseSettings):
     candidates: int = Field(
         100, ge=5, le=1000, description="Candidates each retrieval leg (dense, keyword) fetches."
     )
+    # Chosen on SciFact train (809 queries, 100 candidates per leg), nDCG@10: weighted min-max
+    # 0.727 at dense 0.4 / keyword 0.6 (0.723 at 0.5/0.5), RRF 0.708 (k=60) to 0.717 (k=10);
+    # BM25 alone 0.690, dense alone 0.673. `kb eval beir DIR --split train` reproduces it.
     fusion: Literal["weighted", "rrf"] = Field(
         "weighted", description="How dense and keyword results are combined."
     )
-    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense (embedding) leg.")
-    keyword_weight: float = Field(0.5, ge=0, description="Weight of the keyword (BM25) leg.")
+    dense_weight: float = Field(0.4, ge=0, description="Weight of the dense (embedding) leg.")
+    keyword_weight: float = Field(0.6, ge=0, description="Weight of the keyword (BM25) leg.")
     rrf_k: int = Field(60, ge=1, description="Rank offset k of reciprocal-rank fusion.")
     # 0.27: on sample_docs/questions.yaml every answerable question's best passage scored
     # >= 0.28, while off-topic questions (world cup, capital of Peru) scored <= 0.23.

@@ -30,7 +30,7 @@ files = st.file_uploader(
     key=f"uploader-{generation}",
     max_upload_size=ui.upload_limit_mb(settings.max_upload_mb),
 )
-label = f"Upload and index {len(files)} file{'s' if len(files) != 1 else ''}"
+label = f"Upload and index {ui.plural(len(files), 'file')}"
 if st.button(label, type="primary", disabled=not files, icon=":material/upload:"):
     st.session_state.pop("upload_outcomes", None)
     bar = st.progress(0.0, text=f"0 of {len(files)} files done: reading the first one")
@@ -49,7 +49,7 @@ if st.button(label, type="primary", disabled=not files, icon=":material/upload:"
     st.session_state.upload_generation = generation + 1
     st.rerun()
 
-if outcomes := st.session_state.get("upload_outcomes"):
-    st.progress(1.0, text=f"Done: {ui.batch_summary(outcomes)}")
-    for outcome in outcomes:
+if last_batch := st.session_state.get("upload_outcomes"):
+    st.progress(1.0, text=f"Done: {ui.batch_summary(last_batch)}")
+    for outcome in last_batch:
         st.markdown(ui.outcome_markdown(outcome))

@@ -18,7 +18,7 @@ COLUMNS = {
     "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),
     "status": st.column_config.TextColumn("Status", width="small"),
     "stale": st.column_config.CheckboxColumn("Stale", width="small"),
-    "id": st.column_config.TextColumn("Id (for the kb CLI)", width="small"),
+    "id": None,  # the CLI takes names too; ids only widen the table
 }
 
 base = page_setup("Admin", "wide")

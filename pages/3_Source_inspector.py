@@ -17,15 +17,22 @@ COLUMNS = {
     "dense": SCORE,
     "keyword": SCORE,
     "document": st.column_config.TextColumn("document", width="medium"),
+    "page": st.column_config.NumberColumn("page", width="small"),
     "passage": st.column_config.TextColumn("passage", width="large"),
+    "heading": st.column_config.TextColumn("heading", width="medium"),
     "chunk": st.column_config.TextColumn("chunk id", width="small"),
 }
+ORDER = ["rank", "score", "fused", "dense", "dense rank", "keyword", "keyword rank", "top k"]
+ORDER += ["document", "page", "passage", "heading", "chunk"]
 
 
 def table(rows: list[dict[str, object]], empty: str) -> None:
     """A ranking as a table, or a note when the leg found nothing."""
     if rows:
-        st.dataframe(rows, column_config=COLUMNS, hide_index=True, width="stretch")
+        order = [c for c in ORDER if c in rows[0]]
+        st.dataframe(
+            rows, column_config=COLUMNS, column_order=order, hide_index=True, width="stretch"
+        )
     else:
         st.caption(empty)
 

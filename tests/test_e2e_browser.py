@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
 
 from tests.app_helpers import (
     APP,
@@ -29,7 +29,7 @@ from tests.app_helpers import (
 pytestmark = pytest.mark.browser
 
 PASSWORD = "e2e-admin-password"
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -120,6 +120,8 @@ def settle(page: Page, timeout: float = 60_000) -> None:
 
 def shoot(page: Page, name: str) -> None:
     """A screenshot of the whole page (Streamlit scrolls inside its own container)."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.mouse.move(VIEWPORT["width"] - 20, VIEWPORT["height"] - 20)  # no hover effects
     page.wait_for_timeout(800)  # expanders and progress bars finish animating
     height = page.get_by_test_id("stMainBlockContainer").evaluate("e => e.scrollHeight")
     page.set_viewport_size({"width": VIEWPORT["width"], "height": max(800, height + 200)})
@@ -136,13 +138,16 @@ def go(page: Page, title: str) -> None:
 
 
 def ask(page: Page, question: str) -> Locator:
-    """Ask in the chat; returns the answer's message."""
+    """Ask in the chat; returns the new answer's message once it is complete."""
+    messages = page.get_by_test_id("stChatMessage")
+    before = messages.count()
     box = page.get_by_test_id("stChatInput").locator("textarea")
     box.fill(question)
     box.press("Enter")
-    settle(page)
-    answer = page.get_by_test_id("stChatMessage").last
+    expect(messages).to_have_count(before + 2)
+    answer = messages.nth(before + 1)
     expect(answer).to_contain_text("Answered in")
+    settle(page)
     return answer
 
 
@@ -208,6 +213,7 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
     expect(page.get_by_test_id("stDataFrame")).to_contain_text(ZEPHYR_NAME)
     shoot(page, "admin.png")
     chooser = page.get_by_role("combobox", name="Documents to act on")
+    chooser.click()
     chooser.fill("zephyr")
     page.get_by_role("option", name=ZEPHYR_NAME).click()
     page.keyboard.press("Escape")

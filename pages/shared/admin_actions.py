@@ -61,7 +61,8 @@ def request(action: str, ids: Sequence[str]) -> None:
 def confirm_pending(base: KnowledgeBase, names: dict[str, str]) -> None:
     """Open the confirmation dialog of the pending action, if there is one."""
     if PENDING_KEY in st.session_state:
-        _confirm(base, *st.session_state[PENDING_KEY], names)
+        action, ids = st.session_state[PENDING_KEY]
+        _confirm(base, action, ids, names)
 
 
 def _forget() -> None:

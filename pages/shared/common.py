@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Literal, NoReturn
 
 import streamlit as st
@@ -21,10 +22,10 @@ def get_kb() -> KnowledgeBase:
 
 
 @st.cache_resource
-def _sample_runs() -> set[str]:
-    # Data dirs whose first-run indexing this process already tried: a batch that failed
-    # entirely must not be retried on every rerun of every session.
-    return set()
+def _sample_runs() -> tuple[set[str], threading.Lock]:
+    # Data dirs whose first-run indexing this process already tried (a batch that failed
+    # entirely must not be retried on every rerun), and a lock so one session does it.
+    return set(), threading.Lock()
 
 
 def fail(message: str) -> NoReturn:
@@ -43,13 +44,15 @@ def open_kb() -> KnowledgeBase:
 
 def index_samples_on_first_run(base: KnowledgeBase) -> None:
     """On a store that never held a document, index the sample folder with a progress bar."""
-    tried = _sample_runs()
+    tried, lock = _sample_runs()
     key = str(base.settings.data_dir)
-    if key in tried or not ui.should_index_samples(base):
-        return
-    tried.add(key)
+    with lock:
+        if key in tried or not ui.should_index_samples(base):
+            return
+        tried.add(key)
     folder = base.settings.sample_docs_dir
-    with st.status(f"First run: indexing the sample documents in {folder}", expanded=True) as box:
+    label = f"First run: indexing the sample documents in {ui.escape_markdown(str(folder))}"
+    with st.status(label, expanded=True) as box:
         bar = st.progress(0.0, text="Reading the first file (loading the parsers takes a moment)")
 
         def progress(done: int, total: int, outcome: IngestOutcome) -> None:

@@ -24,8 +24,8 @@ def _inline_url(base: KnowledgeBase, citation: Citation, key: str) -> str | None
 
 
 def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
-    left, right = st.columns(2, width=520)
-    left.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "Download the original",
         data=lambda: base.original(citation.doc_id)[1],
         file_name=citation.name,
@@ -37,20 +37,18 @@ def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
     if ui.is_pdf(citation.name) and citation.page:
         url = _inline_url(base, citation, key)
         if url:
-            right.link_button(
+            row.link_button(
                 f"Open at page {citation.page}",
                 f"{url}#page={citation.page}",
                 icon=":material/open_in_new:",
             )
 
 
-def render_sources(
-    base: KnowledgeBase, answer: Answer, key: str, live: set[str], expanded: bool = False
-) -> None:
+def render_sources(base: KnowledgeBase, answer: Answer, key: str, live: set[str]) -> None:
     """One expander listing the answer's citations; `live` holds the ids still indexed."""
     if not answer.citations:
         return
-    with st.expander(f"Sources ({len(answer.citations)})", expanded=expanded):
+    with st.expander(f"Sources ({len(answer.citations)})"):
         for c in answer.citations:
             with st.container(border=True):
                 st.markdown(ui.source_title(c))
