@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 PORT ?= 8501
 
-.PHONY: install run test lint bench chromium clean
+.PHONY: install run test lint bench chromium clean screenshots
 
 install: $(STAMP)
 
@@ -33,8 +33,13 @@ run: install
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# The browser test writes its screenshots to test-artifacts/; `make screenshots` refreshes the
+# README's copies in docs/screenshots/ on purpose.
 test: install chromium
-	$(BIN)/python -m pytest -q
+	KB_SCREENSHOTS_DIR=test-artifacts/screenshots $(BIN)/python -m pytest -q
+
+screenshots: install chromium
+	$(BIN)/python -m pytest -q tests/test_e2e_browser.py
 
 lint: install
 	$(BIN)/ruff check kb tests pages streamlit_app.py

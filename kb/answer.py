@@ -9,7 +9,7 @@ from typing import Any
 
 from kb.chunking import split_sentences
 from kb.keyword import tokenize
-from kb.retrieval import Hit
+from kb.retrieval import Hit, Trace
 
 NOT_FOUND = (
     "I could not find this in the knowledge base. Try other words, or ask an admin to "
@@ -59,6 +59,7 @@ class Answer:
     method: str = "extractive"
     extract: str = ""  # the sentences or prompt that produced the text (source inspector)
     timings: dict[str, float] = field(default_factory=dict)
+    trace: Trace | None = None  # every retrieval step behind the answer (source inspector)
 
     def stream(self) -> Iterator[str]:
         """The text in small pieces, for a UI that shows it as it arrives."""

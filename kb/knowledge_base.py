@@ -24,7 +24,7 @@ from kb.locking import WriteLock
 from kb.registry import Document, Registry
 from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
 from kb.sniff import EXTENSIONS
-from kb.store import ChunkStore, parse_chunk_id
+from kb.store import ChunkStore, StoredChunk, parse_chunk_id
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
@@ -196,6 +196,14 @@ class KnowledgeBase:
         """Whether no document is indexed."""
         return not self.registry.list()
 
+    def never_used(self) -> bool:
+        """Whether nothing was ever indexed here (an emptied store does not count)."""
+        return self.registry.generation() == 0
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """Stored chunks (text and metadata) by id, for showing retrieval steps."""
+        return self.store.get(list(dict.fromkeys(ids)))
+
     def original(self, id_or_name: str) -> tuple[str, bytes, str]:
         """(file name, bytes, MIME type) of a document's stored original."""
         doc = self.registry.find(id_or_name)
@@ -228,13 +236,15 @@ class KnowledgeBase:
         trace = self.searcher.trace(question, k)
         timings = {"retrieval": time.perf_counter() - started}
         if not is_relevant(trace.hits, self.settings.min_relevance):
-            return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings)
+            return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, trace=trace)
         t = time.perf_counter()
         text, citations, extract = extractive_answer(
             question, trace.hits, self.embed_model.get_text_embedding_batch
         )
         timings["generation"] = time.perf_counter() - t
-        return Answer(question, text, citations, trace.hits, True, "extractive", extract, timings)
+        return Answer(
+            question, text, citations, trace.hits, True, "extractive", extract, timings, trace
+        )
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""

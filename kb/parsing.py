@@ -178,10 +178,12 @@ def parse(kind: str, data: bytes, name: str) -> list[Block]:
         ) from exc
     blocks = _to_blocks(kind, elements)
     if not any(b.text.strip() for b in blocks):
-        hint = (
-            "it may be a scanned PDF with no text layer; OCR is not enabled"
-            if kind == "pdf"
-            else "the file has no readable text"
-        )
+        hint = "the file has no readable text"
+        if kind == "pdf":
+            hint = (
+                "the PDF is truncated or damaged (no end-of-file marker); export it again"
+                if b"%%EOF" not in data[-2048:]
+                else "no text layer (a scanned PDF?); OCR is not enabled"
+            )
         raise EmptyDocumentError(f"{name} yielded no text: {hint}")
     return blocks

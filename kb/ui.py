@@ -239,7 +239,7 @@ def should_index_samples(base: KnowledgeBase) -> bool:
 
     A store emptied on purpose by an admin has a later generation and stays empty."""
     folder = Path(base.settings.sample_docs_dir)
-    if not base.is_empty() or base.registry.generation() != 0 or not folder.is_dir():
+    if not base.is_empty() or not base.never_used() or not folder.is_dir():
         return False
     return any(p.suffix.lower() in EXTENSIONS for p in folder.iterdir())
 
@@ -274,7 +274,7 @@ def document_rows(
         {
             "name": d.name,
             "type": d.kind.upper(),
-            "pages": d.pages,
+            "pages": str(d.pages) if d.pages else "–",  # formats without pages
             "chunks": d.chunks,
             "size_kb": round(d.size / 1024, 1),
             "ingested_at": ingested_at(d),
@@ -347,7 +347,7 @@ class ChunkInfo:
 def chunk_info(base: KnowledgeBase, ids: Sequence[str]) -> dict[str, ChunkInfo]:
     """Name, page, heading and text of chunks by id (one store read for all of them)."""
     out = {}
-    for cid, chunk in base.store.get(list(dict.fromkeys(ids))).items():
+    for cid, chunk in base.chunks(ids).items():
         page = chunk.meta.get("page")
         out[cid] = ChunkInfo(
             str(chunk.meta.get("name", "")),

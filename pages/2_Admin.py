@@ -12,7 +12,7 @@ from pages.shared.signin import require_admin
 COLUMNS = {
     "name": st.column_config.TextColumn("Name", width="medium"),
     "type": st.column_config.TextColumn("Type", width="small"),
-    "pages": st.column_config.NumberColumn("Pages", width="small"),
+    "pages": st.column_config.TextColumn("Pages", width="small"),
     "chunks": st.column_config.NumberColumn("Chunks", width="small"),
     "size_kb": st.column_config.NumberColumn("Size", format="%.1f KB", width="small"),
     "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),

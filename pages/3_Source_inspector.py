@@ -61,8 +61,8 @@ if not query.strip():
     st.info("Type a query above, or pick a question you asked in the chat.")
     st.stop()
 try:
-    trace = base.trace(query, k)
     answer = base.ask(query, k)
+    trace = answer.trace
 except KBError as exc:
     fail(str(exc))
 

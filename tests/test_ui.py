@@ -194,7 +194,7 @@ def test_stale_flag_uses_the_configured_age() -> None:
 def test_document_rows() -> None:
     rows = ui.document_rows([doc("a.pdf", days_old=400), doc("b.md", "md")], 180)
     assert [r["name"] for r in rows] == ["a.pdf", "b.md"]
-    assert rows[0]["type"] == "PDF" and rows[0]["pages"] == 3 and rows[1]["pages"] is None
+    assert rows[0]["type"] == "PDF" and rows[0]["pages"] == "3" and rows[1]["pages"] == "–"
     assert rows[0]["size_kb"] == 2.0 and rows[0]["chunks"] == 7
     assert rows[0]["stale"] is True and rows[1]["stale"] is False
     assert rows[0]["ingested_at"].tzinfo is not None
