@@ -89,7 +89,7 @@ def citation_numbers(text: str) -> list[int]:
 def _table_row(sentence: str, text: str) -> str:
     """A Markdown table row rendered as 'Header: value; ...' using the table's header line."""
     header = next((ln for ln in text.splitlines() if ln.startswith("|")), "")
-    names = [c.strip() for c in header.strip("|").split("|")]
+    names = [c.strip().replace("_", " ") for c in header.strip("|").split("|")]
     cells = [c.strip() for c in sentence.strip("|").split("|")]
     if header == sentence or len(names) != len(cells):
         return sentence
@@ -105,12 +105,15 @@ def _candidates(
     """(score, hit index, sentence index, sentence) for the sentences of the top passages,
     scored by meaning (cosine to the question) and by shared query terms."""
     terms = set(tokenize([question])[0])
+    # Table rows are read with their header ("City: Tokyo; Per diem: 11500"), so that a
+    # question naming a column matches the row; questions in FAQs restate, they don't answer.
     sentences = [
-        (hi, si, sentence)
+        (hi, si, _table_row(sentence, hit.text) if sentence.startswith("|") else sentence)
         for hi, hit in enumerate(hits[:MAX_PASSAGES])
         for si, sentence in enumerate(split_sentences(hit.text))
         if not set(sentence) <= set("|-: ")  # table separator lines
         and (sentence.startswith("|") or len(sentence.split()) >= MIN_WORDS)
+        and not sentence.endswith("?")
     ]
     if not sentences:
         return []
@@ -155,8 +158,7 @@ def extractive_answer(
     picked.sort(key=lambda c: (numbers[c[1]], c[2]))
     parts = []
     for _, hi, _, sentence in picked:
-        shown = _table_row(sentence, hits[hi].text) if sentence.startswith("|") else sentence
-        parts.append(f"{shown.lstrip('- ').strip()} [{numbers[hi]}]")
+        parts.append(f"{sentence.lstrip('- ').strip()} [{numbers[hi]}]")
     citations = [
         Citation(n, h.doc_id, h.name, h.page, h.heading, h.text, h.chunk_id)
         for hi, n in numbers.items()

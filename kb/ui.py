@@ -364,7 +364,7 @@ def _where(cid: str, info: dict[str, ChunkInfo], width: int = 110) -> dict[str, 
     passage = flat if len(flat) <= width else flat[: width - 1] + "…"
     return {
         "document": c.name,
-        "page": c.page,
+        "page": str(c.page) if c.page else "–",  # formats without pages
         "heading": c.heading,
         "passage": passage,
         "chunk": cid,

@@ -235,7 +235,7 @@ def test_stats_lines_and_formats() -> None:
 def test_leg_and_fused_rows() -> None:
     info = {"c1": ui.ChunkInfo("a.pdf", 2, "Intro", "word " * 50)}
     legs = ui.leg_rows([("c1", 0.51234), ("gone", 0.2)], info, limit=5)
-    assert legs[0]["rank"] == 1 and legs[0]["score"] == 0.5123 and legs[0]["page"] == 2
+    assert legs[0]["rank"] == 1 and legs[0]["score"] == 0.5123 and legs[0]["page"] == "2"
     assert legs[0]["passage"].endswith("…") and len(legs[0]["passage"]) <= 110
     assert legs[1]["document"] == "?" and legs[1]["chunk"] == "gone"
     fused = [Fused("c1", 0.9, 0.5, None, 1, None), Fused("gone", 0.1, None, 2.0, None, 1)]

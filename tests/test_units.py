@@ -195,3 +195,18 @@ def test_extractive_answer_quotes_matching_sentences_with_markers() -> None:
 def test_table_rows_are_read_with_their_header() -> None:
     table = "| City | Rate |\n| --- | --- |\n| Tokyo | 11500 |"
     assert _table_row("| Tokyo | 11500 |", table) == "City: Tokyo; Rate: 11500"
+
+
+def test_table_rows_match_questions_through_their_header() -> None:
+    table = (
+        "| city | per_diem | hotel_cap_per_night |\n| --- | --- | --- |\n"
+        "| Oslo | 780 | 1950 |\n| Tokyo | 11500 | 24000 |"
+    )
+    text, _, _ = extractive_answer("What is the hotel cap per night in Tokyo?", [_hit(table)])
+    assert text.startswith("city: Tokyo; per diem: 11500; hotel cap per night: 24000 [1]")
+
+
+def test_faq_questions_are_not_quoted_as_answers() -> None:
+    hits = [_hit("Which Wi-Fi should I use in the office? Use the network HALV-STAFF at work.")]
+    text, _, _ = extractive_answer("Which Wi-Fi should I use in the office?", hits)
+    assert "?" not in text and "HALV-STAFF" in text
