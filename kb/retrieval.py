@@ -132,10 +132,9 @@ class Searcher:
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             # Over-fetch a little: chunks of a version being replaced are dropped below.
-            for chunk, cosine in self.store.query(vector, n + 10):
-                if view.visible(chunk.id) and len(dense) < n:
-                    dense.append((chunk.id, cosine))
-                    chunks[chunk.id] = chunk
+            for cid, cosine in self.store.query(vector, n + 10):
+                if view.visible(cid) and len(dense) < n:
+                    dense.append((cid, cosine))
             timings["dense"] = time.perf_counter() - t
         keyword: list[tuple[str, float]] = []
         if mode != "dense":
