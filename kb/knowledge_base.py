@@ -24,7 +24,7 @@ from kb.locking import WriteLock
 from kb.registry import Document, Registry
 from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
 from kb.sniff import EXTENSIONS
-from kb.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.store import ChunkStore, StoredChunk, is_live, parse_chunk_id
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
@@ -101,8 +101,7 @@ class KnowledgeBase:
     def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
         ids, texts = [], []
         for chunk in self.store.iter_all():
-            doc_id, version = parse_chunk_id(chunk.id)
-            if active.get(doc_id) == version:
+            if is_live(chunk.id, active):
                 ids.append(chunk.id)
                 name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
                 texts.append(search_text(name, heading, chunk.text))
@@ -136,11 +135,7 @@ class KnowledgeBase:
         many. Safe only under the write lock: an ingest in flight owns such chunks."""
         with self.lock.hold():
             active = self.registry.active_versions()
-            orphans = [
-                cid
-                for cid in self.store.all_ids()
-                if active.get(parse_chunk_id(cid)[0]) != parse_chunk_id(cid)[1]
-            ]
+            orphans = [cid for cid in self.store.all_ids() if not is_live(cid, active)]
             if orphans:
                 self.store.delete_ids(orphans)
             return len(orphans)
@@ -268,12 +263,14 @@ class KnowledgeBase:
         active = self.registry.active_versions()
         problems = []
         stored: dict[str, int] = {}
+        live: set[str] = set()
         for cid in self.store.all_ids():
-            doc_id, version = parse_chunk_id(cid)
-            if active.get(doc_id) != version:
+            if not is_live(cid, active):
                 problems.append(f"orphan chunk {cid} in Chroma")
-            else:
-                stored[doc_id] = stored.get(doc_id, 0) + 1
+                continue
+            live.add(cid)
+            doc_id = parse_chunk_id(cid)[0]
+            stored[doc_id] = stored.get(doc_id, 0) + 1
         for doc in self.registry.list():
             if stored.get(doc.doc_id, 0) != doc.chunks:
                 problems.append(
@@ -281,14 +278,9 @@ class KnowledgeBase:
                     f"{stored.get(doc.doc_id, 0)}"
                 )
         keyword = set(self.view().keyword.ids)
-        expected = {
-            cid
-            for cid in self.store.all_ids()
-            if active.get(parse_chunk_id(cid)[0]) == parse_chunk_id(cid)[1]
-        }
-        if keyword != expected:
+        if keyword != live:
             problems.append(
-                f"keyword index has {len(keyword - expected)} extra and "
-                f"{len(expected - keyword)} missing chunks"
+                f"keyword index has {len(keyword - live)} extra and "
+                f"{len(live - keyword)} missing chunks"
             )
         return problems

@@ -14,7 +14,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from kb.config import Settings
 from kb.fusion import Fused, fuse
 from kb.keyword import KeywordIndex
-from kb.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.store import ChunkStore, StoredChunk, is_live
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MAX_RETRIES = 5  # a version switch mid-query forces a rerun; more than a few in a row is absurd
@@ -60,8 +60,7 @@ class View:
 
     def visible(self, chunk_id: str) -> bool:
         """Whether a chunk belongs to a document's live version."""
-        doc_id, version = parse_chunk_id(chunk_id)
-        return self.active.get(doc_id) == version
+        return is_live(chunk_id, self.active)
 
 
 def _hit(chunk: StoredChunk, f: Fused) -> Hit:

@@ -29,6 +29,12 @@ def parse_chunk_id(chunk_id: str) -> tuple[str, str]:
     return doc_id, version
 
 
+def is_live(chunk_id: str, active: dict[str, str]) -> bool:
+    """Whether a chunk belongs to its document's live version (`active`: doc_id -> version)."""
+    doc_id, version = parse_chunk_id(chunk_id)
+    return active.get(doc_id) == version
+
+
 def _meta(node_meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in node_meta.items() if not k.startswith("_")}
 

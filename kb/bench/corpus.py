@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kb.errors import KBError
@@ -35,13 +36,13 @@ def _write(path: Path, fmt: str, sections: list[tuple[str, str]]) -> None:
         from fpdf import FPDF
 
         pdf = FPDF()
-        pdf.set_creation_date(None)  # type: ignore[arg-type]
+        pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))  # same bytes on every run
         for title, text in sections:
             pdf.add_page()
             pdf.set_font("helvetica", "B", 14)
-            pdf.multi_cell(0, 8, _latin1(title))
+            pdf.multi_cell(0, 8, _latin1(title), new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("helvetica", size=10)
-            pdf.multi_cell(0, 5, _latin1(text))
+            pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
         pdf.output(str(path))
     elif fmt == "docx":
         import docx
