@@ -56,6 +56,8 @@ class Registry:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as conn:
+            # WAL is a property of the database file: set once, readers never block the writer.
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
 
     @contextmanager
@@ -65,7 +67,6 @@ class Registry:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the registry {self.path}: {exc}") from exc
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.row_factory = sqlite3.Row
             yield conn
         finally:
