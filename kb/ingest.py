@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from kb.chunking import Chunk, chunk_blocks, search_text
 from kb.config import Settings
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes the chunks a file yields: it changes every version
 # tag, so `kb reindex --all` rebuilds everything while unchanged text keeps its cached vectors.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 PREFETCH = 2  # files parsed ahead of the one being embedded
 # Small files are embedded together: the model is ~2x faster per text in batches of 64 than 4.
 EMBED_GROUP = 64
@@ -175,6 +175,9 @@ class Ingestor:
                     text=c.text,
                     embedding=vec,
                     metadata=meta,
+                    # LlamaIndex writes the source's id as Chroma's `doc_id` field (and would
+                    # write "None" over ours without it): deletes and hits rely on it.
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.doc_id)},
                     excluded_embed_metadata_keys=list(meta),
                     excluded_llm_metadata_keys=list(meta),
                 )

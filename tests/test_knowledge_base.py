@@ -75,6 +75,16 @@ def test_replace_reembeds_only_changed_chunks(make_kb: KBFactory) -> None:
     assert out.status == "replaced" and out.chunks == 2 and out.embedded == 1
 
 
+def test_store_deletes_a_version_by_its_metadata(make_kb: KBFactory) -> None:
+    base = make_kb()
+    [out] = base.ingest([Source("parking.md", _md("Bay 5 is for visitors."))])
+    doc = base.document("parking.md")
+    stored = base.store.get(base.store.all_ids())
+    assert {c.meta["doc_id"] for c in stored.values()} == {doc.doc_id}
+    base.store.delete_version(doc.doc_id, doc.version)  # no repair sweep behind it
+    assert base.store.count() == 0 and out.chunks == 2
+
+
 def test_delete_removes_from_every_leg_and_disk(make_kb: KBFactory) -> None:
     base = make_kb()
     base.ingest([Source("parking.md", _md("The gate code is flamingo-4471."))])
@@ -188,7 +198,9 @@ def test_ask_says_so_when_the_documents_cannot_answer(
 def test_hits_carry_every_score_and_rank(sample_kb: KnowledgeBase) -> None:
     hits = sample_kb.search("guest Wi-Fi network Gothenburg", 5)
     assert "office-directory.xlsx" in _names(hits)
+    ids = {d.doc_id for d in sample_kb.documents()}
     for h in hits:
+        assert h.doc_id in ids  # the registry's id, as pages use it to offer the original
         assert set(h.scores) == {"dense", "keyword", "fused"}
         assert h.scores["fused"] == h.score
         assert h.ranks["dense"] is not None or h.ranks["keyword"] is not None

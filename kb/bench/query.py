@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import psutil
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from kb.config import Settings
 from kb.errors import KBError
@@ -76,6 +76,7 @@ def _fill(
                     text=passages[j],
                     embedding=vec.tolist(),
                     metadata=meta,
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc_id)},
                 )
             )
         base.store.add(nodes)
