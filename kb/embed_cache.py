@@ -62,12 +62,13 @@ class EmbeddingCache:
 
     def embed(
         self, texts: Sequence[str], embed_batch: Callable[[list[str]], list[list[float]]]
-    ) -> tuple[list[list[float]], int]:
-        """Vectors for `texts`, embedding only the uncached ones; returns (vectors, n_embedded)."""
+    ) -> tuple[list[list[float]], set[str]]:
+        """Vectors for `texts`, embedding only the uncached ones; returns (vectors, the texts
+        that were embedded now)."""
         cached = self.get_many(texts)
         missing = list(dict.fromkeys(t for t in texts if text_key(t) not in cached))
         if missing:
             fresh = embed_batch(missing)
             self.put_many(missing, fresh)
             cached.update({text_key(t): v for t, v in zip(missing, fresh, strict=True)})
-        return [cached[text_key(t)] for t in texts], len(missing)
+        return [cached[text_key(t)] for t in texts], set(missing)

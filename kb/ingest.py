@@ -275,7 +275,7 @@ class Ingestor:
             return
         texts = [search_text(p.source.name, c.heading, c.text) for p, _ in group for c in p.chunks]
         try:
-            vectors, embedded = self.cache.embed(texts, self.embed_model.get_text_embedding_batch)
+            vectors, fresh = self.cache.embed(texts, self.embed_model.get_text_embedding_batch)
         except Exception as exc:  # the model failing fails these files, not the batch
             for p, started in group:
                 done(
@@ -286,13 +286,15 @@ class Ingestor:
         offset = 0
         for p, started in group:
             mine = vectors[offset : offset + len(p.chunks)]
+            own = set(texts[offset : offset + len(p.chunks)])
             offset += len(p.chunks)
             try:
                 outcome = self._commit(p, mine)
             except KBError as exc:
                 outcome = IngestOutcome(p.source.name, "failed", reason=str(exc))
-            # Credit fresh embeddings to the group's first file: the count is per batch.
-            outcome.embedded = embedded if p is group[0][0] else 0
+            # A text shared by two files was embedded once: count it for the first of them.
+            outcome.embedded = len(own & fresh)
+            fresh -= own
             done(outcome, started)
 
     def _prefetch(
