@@ -22,6 +22,7 @@ from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError
 from kb.ids import chunk_id, doc_id_for, sha256_hex
+from kb.parse_worker import MIN_FILES, ParseWorker
 from kb.parsing import PAGED_KINDS, Block, parse
 from kb.registry import Document, Registry
 from kb.sniff import sniff
@@ -130,7 +131,9 @@ class Ingestor:
         suffix = Path(doc.name).suffix.lower() or f".{doc.kind}"
         return self.originals / doc.doc_id / f"{doc.version}{suffix}"
 
-    def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
+    def _prepare(
+        self, source: Source, reindex: bool, parser: Callable[[str, bytes, str], list[Block]]
+    ) -> _Prepared | IngestOutcome:
         data = source.read()
         limit = self.settings.max_upload_bytes
         if len(data) > limit:
@@ -147,7 +150,7 @@ class Ingestor:
             kind, blocks = "txt", source.blocks
         else:
             kind = sniff(data, source.name)
-            blocks = parse(kind, data, source.name)
+            blocks = parser(kind, data, source.name)
         chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
         pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
         return _Prepared(
@@ -250,8 +253,13 @@ class Ingestor:
                 progress(len(outcomes), total, outcome)
 
         group: list[tuple[_Prepared, float]] = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
-            for source, future, started in self._prefetch(pool, items, reindex):
+        to_parse = sum(s.blocks is None for s in items)
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool,
+            ParseWorker() as worker,
+        ):
+            parser = worker.parse if to_parse >= MIN_FILES else parse
+            for source, future, started in self._prefetch(pool, items, reindex, parser):
                 try:
                     prepared = future.result()
                 except KBError as exc:
@@ -298,11 +306,17 @@ class Ingestor:
             done(outcome, started)
 
     def _prefetch(
-        self, pool: ThreadPoolExecutor, items: list[Source], reindex: bool
+        self,
+        pool: ThreadPoolExecutor,
+        items: list[Source],
+        reindex: bool,
+        parser: Callable[[str, bytes, str], list[Block]],
     ) -> Iterator[tuple[Source, Future[_Prepared | IngestOutcome], float]]:
         queue: deque[tuple[Source, Future[_Prepared | IngestOutcome], float]] = deque()
         for source in items:
-            queue.append((source, pool.submit(self._prepare, source, reindex), time.perf_counter()))
+            queue.append(
+                (source, pool.submit(self._prepare, source, reindex, parser), time.perf_counter())
+            )
             if len(queue) > PREFETCH:
                 yield queue.popleft()
         while queue:
