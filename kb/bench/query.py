@@ -16,10 +16,12 @@ import numpy as np
 import psutil
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from kb.chunking import chunk_blocks, search_text
 from kb.config import Settings
 from kb.errors import KBError
 from kb.ids import chunk_id
 from kb.knowledge_base import KnowledgeBase
+from kb.parsing import Block
 from kb.registry import Document
 
 CHUNKS_PER_DOC = 20
@@ -27,15 +29,21 @@ BASE_TEXTS = 2000  # distinct passages embedded for real; the rest are noisy cop
 
 
 def _passages(scifact: Path, n: int) -> list[str]:
+    """The first chunk of the first n SciFact documents, exactly as `kb eval beir` embeds it,
+    so that after an eval run (as in `kb bench all`) no passage is embedded twice."""
     out = []
     try:
         with open(scifact / "corpus.jsonl") as f:
             for line in f:
                 row = json.loads(line)
-                out.append(f"{row.get('title', '')}. {row.get('text', '')}"[:1000])
+                cid, title = str(row["_id"]), row.get("title") or ""
+                blocks = [Block("Title", title, None, 0)] if title else []
+                blocks.append(Block("NarrativeText", row.get("text") or ""))
+                first = chunk_blocks(blocks)[0]
+                out.append(search_text(f"{cid}.txt", first.heading, first.text))
                 if len(out) == n:
                     break
-    except OSError as exc:
+    except (OSError, ValueError, KeyError, IndexError) as exc:
         raise KBError(f"cannot read {scifact}/corpus.jsonl: {exc}") from exc
     return out
 
