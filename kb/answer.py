@@ -64,6 +64,7 @@ class Answer:
     query: str = ""  # what was retrieved for: the question, or a follow-up made standalone
     rewrite: str = ""  # how a follow-up was rewritten: "model", "heuristic" or "" (it wasn't)
     prompt: str = ""  # the messages sent to the model (source inspector)
+    raw: str = ""  # the model's own text, before cleaning and the citation check
     checks: list[SentenceCheck] = field(default_factory=list)  # citation check per sentence
     tokens: dict[str, int] = field(default_factory=dict)  # prompt / completion token counts
     error: str = ""  # why the model's answer was not used (the extractive one is shown)

@@ -21,6 +21,11 @@ _BACK_REFERENCES = {
 # A question with this few content words rarely stands alone ("and Boston?", "why?").
 MAX_ELLIPTICAL_WORDS = 2
 _WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
+# Question words say what is asked, not about what: the follow-up brings its own.
+_QUESTION_WORDS = {
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "do", "does",
+    "did", "is", "are", "can", "could", "should", "would", "will", "may", "must",
+}  # fmt: skip
 
 
 def is_followup(question: str) -> bool:
@@ -48,9 +53,22 @@ def rewrite_heuristic(question: str, previous: Sequence[str]) -> str:
     if not previous or not is_followup(question):
         return question
     rest = _CONNECTOR.sub("", question).strip() or question
-    own = {w.lower() for w in content_words(rest)}
-    carried = [w for w in content_words(previous[-1]) if w.lower() not in own]
+    own_words = content_words(rest)
+    own = {w.lower() for w in own_words}
+    carried = [
+        w
+        for w in content_words(previous[-1])
+        if w.lower() not in own and w.lower() not in _QUESTION_WORDS
+    ]
+    if any(_is_name(w, rest) for w in own_words):
+        # "And for Munich?" after a question about Boston: the new name replaces the old one.
+        carried = [w for w in carried if not _is_name(w, previous[-1])]
     return f"{rest.rstrip('?.! ')} {' '.join(carried)}".strip() if carried else question
+
+
+def _is_name(word: str, text: str) -> bool:
+    """Whether `word` is capitalised inside `text` (a name, a place), not as its first word."""
+    return word[:1].isupper() and not text.lstrip().startswith(word)
 
 
 def history_text(turns: Sequence[tuple[str, str]], limit: int = 3, chars: int = 300) -> str:

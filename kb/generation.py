@@ -19,6 +19,7 @@ from kb.prompt import (
     defuse,
     is_no_answer,
     leaks_prompt,
+    passage_text,
     user_message,
 )
 from kb.retrieval import Hit
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
 
 # Where a model that keeps going past its answer starts a new turn or echoes the prompt.
-_RUNOFF = re.compile(r"\n\s*(?:Question:|Sources?\b|<source|User:|<\|)|<\|im_end\|>|</s>")
+_RUNOFF = re.compile(r"\n\s*(?:Question:|Sources?\b|User:|<)|<\|im_end\|>|</s>")
 _ANSWER_LABEL = re.compile(r"^\s*(?:Answer|Assistant)\s*:\s*", re.IGNORECASE)
 CHARS_PER_TOKEN = 4  # English text, for servers that report no token counts
 
@@ -186,7 +187,8 @@ def check_output(raw: str, hits: Sequence[Hit], threshold: float) -> Checked:
         raise GenerationError("the language model's answer repeated its instructions")
     if is_no_answer(text):
         return Checked(text, [], [], found=False)
-    passages = {n: h.text for n, h in enumerate(hits, 1)}
+    # Checked against what the model read (instructions to assistants removed).
+    passages = {n: passage_text(h) for n, h in enumerate(hits, 1)}
     checked = verify_citations(text, passages, threshold)
     if not any(c.supported and c.cited for c in checked.sentences):
         raise GenerationError("the language model's answer is not backed by the sources")

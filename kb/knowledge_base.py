@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb.answer import NOT_FOUND, Answer, extractive_answer, is_relevant
@@ -55,6 +56,7 @@ class KnowledgeBase:
         embed_model: BaseEmbedding | None = None,
         vector_store: BasePydanticVectorStore | None = None,
         cache_path: Path | None = None,
+        llm: LLM | None = None,
     ) -> None:
         from kb.backends import build_embedding, build_vector_store
         from kb.backends.llm import build_llm
@@ -77,7 +79,8 @@ class KnowledgeBase:
         self.searcher = Searcher(
             settings, self.store, self.embed_model, self.view, self.registry.generation
         )
-        self.llm = build_llm(settings)  # None: answers are extractive
+        # None: answers are extractive. A given `llm` (any LlamaIndex LLM) overrides KB_LLM.
+        self.llm = llm if llm is not None else build_llm(settings)
         self._view: View | None = None
         self._view_lock = threading.Lock()
 
@@ -257,16 +260,18 @@ class KnowledgeBase:
         if not is_relevant(trace.hits, s.min_relevance):
             return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, **extra)
         if self.llm is not None:
+            t = time.perf_counter()
             try:
                 answer = yield from self._generated(question, query, trace.hits, timings, extra)
                 return answer
             except GenerationError as exc:
                 extra["error"] = str(exc)
+                timings["model (failed)"] = time.perf_counter() - t
         t = time.perf_counter()
         text, citations, extract = extractive_answer(
             query, trace.hits, self.embed_model.get_text_embedding_batch
         )
-        timings["extractive"] = time.perf_counter() - t
+        timings["extractive" if "error" in extra else "generation"] = time.perf_counter() - t
         method = "extractive (fallback)" if "error" in extra else "extractive"
         answer = Answer(
             question, text, citations, trace.hits, True, method, extract, timings, **extra
@@ -288,13 +293,13 @@ class KnowledgeBase:
             self.llm, query, hits, s.llm_timeout, describe(s), token_counter(self.llm)
         )
         timings.update(times)
-        extra.update(prompt=prompt, tokens=tokens)
+        extra.update(prompt=prompt, tokens=tokens, raw=raw)
         out = check_output(raw, hits, s.verify_threshold)
         method = self._method()
         if not out.found:
-            return Answer(question, NOT_FOUND, [], hits, False, method, raw, timings, **extra)
+            return Answer(question, NOT_FOUND, [], hits, False, method, "", timings, **extra)
         return Answer(
-            question, out.text, out.citations, hits, True, method, raw, timings,
+            question, out.text, out.citations, hits, True, method, "", timings,
             checks=out.checks, **extra,
         )  # fmt: skip
 

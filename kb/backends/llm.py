@@ -174,6 +174,6 @@ def _chat_formatter(model: Any) -> Any:
 
     def render(messages: Sequence[ChatMessage]) -> str:
         dicts = [{"role": m.role.value, "content": m.content or ""} for m in messages]
-        return str(formatter(messages=dicts).prompt)
+        return str(formatter(messages=dicts).prompt)  # type: ignore[arg-type]
 
     return render

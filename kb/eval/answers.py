@@ -49,7 +49,7 @@ def evaluate_answers(base: KnowledgeBase, questions: Sequence[GoldenQuestion]) -
             {
                 "question": q.question,
                 "fact": bool(q.answer) and has_fact(answer.text, str(q.answer)),
-                "model_fact": bool(q.answer) and has_fact(answer.extract, str(q.answer)),
+                "model_fact": bool(q.answer) and has_fact(answer.raw or answer.text, str(q.answer)),
                 "right_file": cited == q.file,
                 "found": answer.found,
                 "fallback": bool(answer.error),
