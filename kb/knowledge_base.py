@@ -304,7 +304,8 @@ class KnowledgeBase:
         )  # fmt: skip
 
     def _method(self) -> str:
-        return f"{self.settings.llm} ({self.settings.llm_model or 'default model'})"
+        assert self.llm is not None
+        return f"model: {Path(self.llm.metadata.model_name).name}"
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""

@@ -91,8 +91,8 @@ def split_answer(text: str) -> list[tuple[str, list[int], str]]:
         clean = " ".join(clean.split())
         if clean:
             out.append((clean, marks, sep))
-        elif marks and out:
-            out[-1][1].extend(marks)
+        elif out:  # only markers: they and the line break after them go to the sentence before
+            out[-1] = (out[-1][0], out[-1][1] + marks, sep or out[-1][2])
     return [(t, list(dict.fromkeys(m)), s) for t, m, s in out]
 
 

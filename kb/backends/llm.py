@@ -102,7 +102,9 @@ def _openai_like(settings: Settings) -> LLM:
         max_tokens=settings.llm_max_tokens,
         context_window=settings.llm_context_window,
         is_chat_model=True,
-        timeout=settings.llm_timeout,
+        # kb's own wait (KB_LLM_TIMEOUT, per token) ends first and says so; the client's
+        # longer one only frees the connection.
+        timeout=settings.llm_timeout * 2,
         max_retries=0,  # kb falls back to the extractive answer at once; retries only add wait
         # The server reports token counts in a last chunk only when asked to.
         additional_kwargs={"stream_options": {"include_usage": True}},
@@ -119,7 +121,7 @@ def _ollama(settings: Settings) -> LLM:
         base_url=settings.llm_base_url or OLLAMA_URL,
         temperature=settings.llm_temperature,
         context_window=settings.llm_context_window,
-        request_timeout=settings.llm_timeout,
+        request_timeout=settings.llm_timeout * 2,
         additional_kwargs={"num_predict": settings.llm_max_tokens},
     )
 
