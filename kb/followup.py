@@ -81,12 +81,23 @@ def history_text(turns: Sequence[tuple[str, str]], limit: int = 3, chars: int = 
     return "\n".join(lines)
 
 
-def clean_rewrite(text: str, question: str) -> str | None:
-    """The model's rewrite as one question, or None when it is unusable (empty, rambling)."""
+def _stems(text: str) -> set[str]:
+    words = [w for w in _WORD.findall(text) if w.lower() not in _QUESTION_WORDS]
+    return set(tokenize([" ".join(words)])[0])
+
+
+def clean_rewrite(text: str, question: str, previous: str = "") -> str | None:
+    """The model's rewrite as one question, or None when it is unusable: empty, rambling,
+    dropping a word of the follow-up, or taking nothing from the previous question."""
     line = next((ln.strip() for ln in text.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^(?:standalone question|question)\s*:\s*", "", line, flags=re.IGNORECASE)
     line = line.strip().strip('"').strip()
-    # Longer than a few times the follow-up plus the context is a model talking, not rewriting.
+    # 300 characters is a paragraph: a model talking, not rewriting one question.
     if not line or len(line) > 300 or not content_words(line):
+        return None
+    stems = _stems(line)
+    if not _stems(_CONNECTOR.sub("", question)) <= stems:
+        return None
+    if previous and not (_stems(previous) - _stems(question)) & stems:
         return None
     return line

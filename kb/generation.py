@@ -150,7 +150,7 @@ def rewrite_followup(
             reply = run_model(llm, ask, timeout, where)
         except GenerationError:
             reply = ""
-        rewritten = clean_rewrite(reply, question)
+        rewritten = clean_rewrite(reply, question, queries[-1])
         if rewritten:
             return rewritten, "model"
     return rewrite_heuristic(question, queries), "heuristic"

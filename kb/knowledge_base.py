@@ -276,7 +276,8 @@ class KnowledgeBase:
         answer = Answer(
             question, text, citations, trace.hits, True, method, extract, timings, **extra
         )
-        yield from answer.stream()
+        if "error" not in extra:  # after a failed model, the page shows the final answer
+            yield from answer.stream()
         return answer
 
     def _generated(

@@ -192,11 +192,15 @@ def test_heuristic_rewrite_carries_the_subject_and_swaps_names() -> None:
 
 
 def test_a_rambling_model_rewrite_is_refused() -> None:
-    assert clean_rewrite("Standalone question: What about Munich hotels?\n", "q") == (
+    assert clean_rewrite("Standalone question: What about Munich hotels?\n", "Munich?") == (
         "What about Munich hotels?"
     )
     assert clean_rewrite("", "q") is None
     assert clean_rewrite("word " * 100, "q") is None
+    prev = "What is the hotel rate in Boston?"
+    assert clean_rewrite("What is the hotel rate in Munich?", "And Munich?", prev)
+    assert clean_rewrite("What about contractors?", "And contractors?", prev) is None  # no context
+    assert clean_rewrite("What is the hotel rate in Oslo?", "And Munich?", prev) is None
 
 
 # -- how the answer is shown ---------------------------------------------------------------------

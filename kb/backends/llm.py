@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -137,7 +139,17 @@ def _llamacpp(settings: Settings) -> LLM:
     return llm
 
 
+def _close_local() -> None:
+    # Freed here, not by Llama.__del__ during interpreter shutdown (which fails noisily).
+    for llm in _local.values():
+        llm._model.close()  # type: ignore[attr-defined]
+    _local.clear()
+
+
 def _load_llamacpp(path: Path, settings: Settings) -> LLM:
+    # llama.cpp's OpenMP threads spin while waiting; on shared cores that made reading the
+    # prompt ~10x slower (BENCHMARKS.md). Read by the OpenMP runtime when llama_cpp loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         from llama_index.llms.llama_cpp import LlamaCPP
     except ImportError as exc:
@@ -155,8 +167,11 @@ def _load_llamacpp(path: Path, settings: Settings) -> LLM:
         max_new_tokens=settings.llm_max_tokens,
         context_window=settings.llm_context_window,
         messages_to_prompt=messages_to_prompt,
+        model_kwargs={"n_threads": os.cpu_count() or 1},  # its default is half the cores
         verbose=False,
     )
+    if not _local:
+        atexit.register(_close_local)
     loaded["format"] = _chat_formatter(llm._model)  # type: ignore[attr-defined]
     return llm
 
