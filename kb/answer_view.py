@@ -7,15 +7,14 @@ from typing import Any
 
 from kb.answer import Answer
 from kb.ui import answer_markdown, escape_markdown, format_seconds
-from kb.verify import SentenceCheck
+from kb.verify import SentenceCheck, render
 
 UNSUPPORTED = "⚠ not supported by the cited source"
 ADDED = "source found by kb"
 
 
 def _sentence_markdown(check: SentenceCheck) -> str:
-    marks = "".join(f" [{n}]" for n in check.cited)
-    md = answer_markdown(check.text + marks)
+    md = answer_markdown(render(check))
     if not check.supported:
         md += f" :orange[**{escape_markdown(UNSUPPORTED)}**]"
     elif check.added:

@@ -229,14 +229,12 @@ class AnswerStream:
 
 def generate(
     llm: LLM,
-    question: str,
-    hits: Sequence[Hit],
+    msgs: Sequence[ChatMessage],
     timeout: float,
     where: str,
     count: Callable[[str], int | None],
-) -> Generator[str, None, tuple[str, str, dict[str, int], dict[str, float]]]:
-    """Stream the model's answer; returns (raw text, prompt, token counts, timings)."""
-    msgs = messages(question, hits)
+) -> Generator[str, None, tuple[str, dict[str, int], dict[str, float]]]:
+    """Stream the model's answer; returns (raw text, token counts, timings)."""
     stream = ModelStream(llm, msgs, timeout, where)
     started = time.perf_counter()
     parts = []
@@ -254,4 +252,4 @@ def generate(
         tokens["completion"] = count(raw) or stream.deltas
         if prompt_tokens is None:
             tokens["estimated"] = 1
-    return raw, prompt_text(msgs), tokens, timings
+    return raw, tokens, timings

@@ -20,7 +20,14 @@ from kb.chunking import search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import GenerationError, IngestError, KBError, NotFoundError
-from kb.generation import AnswerStream, check_output, generate, rewrite_followup
+from kb.generation import (
+    AnswerStream,
+    check_output,
+    generate,
+    messages,
+    prompt_text,
+    rewrite_followup,
+)
 from kb.ingest import Ingestor, IngestOutcome, Progress, Source
 from kb.keyword import KeywordIndex
 from kb.locking import WriteLock
@@ -290,11 +297,13 @@ class KnowledgeBase:
     ) -> Generator[str, None, Answer]:
         assert self.llm is not None
         s = self.settings
-        raw, prompt, tokens, times = yield from generate(
-            self.llm, query, hits, s.llm_timeout, describe(s), token_counter(self.llm)
+        msgs = messages(query, hits)
+        extra["prompt"] = prompt_text(msgs)  # shown by the inspector even when the model fails
+        raw, tokens, times = yield from generate(
+            self.llm, msgs, s.llm_timeout, describe(s), token_counter(self.llm)
         )
         timings.update(times)
-        extra.update(prompt=prompt, tokens=tokens, raw=raw)
+        extra.update(tokens=tokens, raw=raw)
         out = check_output(raw, hits, s.verify_threshold)
         method = self._method()
         if not out.found:

@@ -45,7 +45,7 @@ class Verification:
     @property
     def text(self) -> str:
         """The answer as shown: each sentence with its kept markers."""
-        return "".join(_render(s) + s.sep for s in self.sentences).strip()
+        return "".join(render(s) + s.sep for s in self.sentences).strip()
 
     @property
     def unsupported(self) -> list[SentenceCheck]:
@@ -58,7 +58,8 @@ class Verification:
         return [n for s in self.sentences for n in s.invented]
 
 
-def _render(s: SentenceCheck) -> str:
+def render(s: SentenceCheck) -> str:
+    """The sentence with its markers, placed before its final full stop."""
     marks = "".join(f" [{n}]" for n in s.cited)
     if not marks:
         return s.text

@@ -94,3 +94,62 @@ class ScriptedLLM(CustomLLM):
                 yield CompletionResponse(text=text, delta=word)
 
         return gen()
+
+
+class OpenAIStyleServer:
+    """A real HTTP server on 127.0.0.1 speaking the OpenAI chat protocol (streamed, with a
+    usage chunk) whose replies are `script(prompt)`: for app tests, where kb builds its own
+    client from settings."""
+
+    def __init__(self, script: Callable[[str], str]) -> None:
+        import http.server
+        import json
+        import threading
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = "\n".join(m["content"] for m in body["messages"])
+                reply = script(prompt)
+                outer.prompts.append(prompt)
+                self.send_response(200)
+                if not body.get("stream"):
+                    data = {
+                        "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": reply}}],
+                    }  # fmt: skip
+                    payload = json.dumps(data).encode()
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                words = re.split(r"(?<=\s)", reply)
+                for word in words:
+                    chunk = {
+                        "id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                        "choices": [{"index": 0, "delta": {"content": word}}],
+                    }  # fmt: skip
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                usage = {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(words),
+                         "total_tokens": len(prompt) // 4 + len(words)}  # fmt: skip
+                last = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                        "choices": [], "usage": usage}  # fmt: skip
+                self.wfile.write(f"data: {json.dumps(last)}\n\ndata: [DONE]\n\n".encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.prompts: list[str] = []
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.httpd.shutdown()
