@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Where a model that keeps going past its answer starts a new turn or echoes the prompt.
 _RUNOFF = re.compile(r"\n\s*(?:Question:|Sources?\b|User:|<)|<\|im_end\|>|</s>")
-_ANSWER_LABEL = re.compile(r"^\s*(?:Answer|Assistant)\s*:\s*", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"^\s*(?:(?:Answer|Assistant)\s*:|<source[^>]*>)\s*", re.IGNORECASE)
 CHARS_PER_TOKEN = 4  # English text, for servers that report no token counts
 
 
@@ -190,8 +190,15 @@ def check_output(raw: str, hits: Sequence[Hit], threshold: float) -> Checked:
     # Checked against what the model read (instructions to assistants removed).
     passages = {n: passage_text(h) for n, h in enumerate(hits, 1)}
     checked = verify_citations(text, passages, threshold)
-    if not any(c.supported and c.cited for c in checked.sentences):
+    # Small models loop: a sentence said twice is said once.
+    unique = {c.text.lower(): c for c in reversed(checked.sentences)}
+    checked.sentences = [c for c in checked.sentences if unique.get(c.text.lower()) is c]
+    claims = [c for c in checked.sentences if c.cited or not c.supported]
+    backed = [c for c in claims if c.supported]
+    if not backed:
         raise GenerationError("the language model's answer is not backed by the sources")
+    if len(backed) * 2 < len(claims):
+        raise GenerationError("most of the language model's answer is not backed by the sources")
     # Markers in order of first use, so the answer reads [1], [2]...; the sources keep them.
     order: dict[int, int] = {}
     for c in checked.sentences:

@@ -127,6 +127,12 @@ def test_no_answer_reply_is_recognised() -> None:
 def test_output_is_cut_where_the_model_runs_on() -> None:
     assert clean_output("Answer: Claims take 45 days [1].\n</script>") == "Claims take 45 days [1]."
     assert clean_output("45 days [1].\nQuestion: and more?") == "45 days [1]."
+    assert clean_output('<source n="1" file="a.md">\nClaims [1].') == "Claims [1]."
+
+
+def test_a_looping_model_is_heard_once() -> None:
+    out = check_output("Claims are due in 45 days [1].\n" * 5, [hit(CLAIMS)], 0.4)
+    assert out.text == "Claims are due in 45 days [1]."
 
 
 def test_check_output_renumbers_citations_in_order_of_use() -> None:
@@ -145,6 +151,10 @@ def test_check_output_renumbers_citations_in_order_of_use() -> None:
         ("  ...  ", "empty answer"),
         (f"PWNED. {RULES}", "repeated its instructions"),
         ("zxq blorp fnord [1]. quux [4]", "not backed by the sources"),
+        (
+            "Claims are due in 45 days [1]. Staff get cars [1]. Staff get boats [1].",
+            "most of the language model's answer is not backed",
+        ),
     ],
 )
 def test_unusable_output_raises(raw: str, reason: str) -> None:
