@@ -93,6 +93,7 @@ class Answer:
             "checks": [c.to_dict() for c in self.checks],
             "tokens": self.tokens,
             "error": self.error,
+            "raw": self.raw,
         }
 
 
