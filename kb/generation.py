@@ -249,9 +249,8 @@ def generate(
         parts.append(delta)
         yield delta
     raw = "".join(parts)
-    timings = {"generation": time.perf_counter() - started}
-    if stream.first_token is not None:
-        timings["first token"] = stream.first_token
+    timings = {} if stream.first_token is None else {"first token": stream.first_token}
+    timings["generation"] = time.perf_counter() - started
     tokens = dict(stream.usage)
     if not tokens:
         prompt_tokens = count(str((llm.messages_to_prompt or prompt_text)(msgs)))

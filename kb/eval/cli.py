@@ -95,7 +95,8 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{r['questions']} questions, KB_LLM={settings.llm} {settings.llm_model}")
     print(f"answer holds the expected fact   {r['fact_rate']:.3f}")
-    print(f"  (the model's own text, before the citation check: {r['model_fact_rate']:.3f})")
+    if settings.llm != "extractive":
+        print(f"  (the model's own text, before the check: {r['model_fact_rate']:.3f})")
     print(f"first citation is the right file {r['right_first_citation']:.3f}")
     print(f"'not in the knowledge base'      {r['not_found']}")
     print(f"fell back to the extractive      {r['fallbacks']}")
