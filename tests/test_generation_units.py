@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kb import answer_view as view
 from kb.answer import Answer
-from kb.errors import GenerationError
+from kb.backends.llm import build_llm
+from kb.config import load_settings
+from kb.errors import ConfigError, GenerationError
 from kb.followup import clean_rewrite, is_followup, rewrite_heuristic
 from kb.generation import check_output, clean_output, describe_failure
 from kb.prompt import (
@@ -237,3 +241,47 @@ def test_cost_line_splits_time_and_counts_tokens() -> None:
         " · 812 prompt + 45 answer tokens"
     )
     assert view.tokens_line({"prompt": 9, "completion": 2, "estimated": 1}).startswith("≈9 prompt")
+
+
+# -- backends -------------------------------------------------------------------------------
+def test_backends_are_built_from_settings_and_the_key_stays_secret(tmp_path: Path) -> None:
+    from llama_index.llms.ollama import Ollama
+    from llama_index.llms.openai_like import OpenAILike
+
+    s = load_settings(
+        data_dir=tmp_path, llm="openai", llm_base_url="http://h:8000/v1", llm_model="m",
+        llm_api_key="sk-secret", llm_timeout=7, llm_max_tokens=99,
+    )  # fmt: skip
+    assert "sk-secret" not in repr(s) and "sk-secret" not in str(s.model_dump())
+    llm = build_llm(s)
+    assert isinstance(llm, OpenAILike)
+    assert (llm.api_base, llm.api_key, llm.model, llm.max_tokens) == (
+        "http://h:8000/v1",
+        "sk-secret",
+        "m",
+        99,
+    )
+    assert llm.max_retries == 0 and llm.timeout == 14
+    ollama = build_llm(load_settings(data_dir=tmp_path, llm="ollama", llm_model="llama3.2"))
+    assert isinstance(ollama, Ollama) and ollama.base_url == "http://localhost:11434"
+    assert build_llm(load_settings(data_dir=tmp_path)) is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"llm": "openai"}, "KB_LLM=openai needs KB_LLM_BASE_URL"),
+        ({"llm": "ollama"}, "KB_LLM=ollama needs KB_LLM_MODEL"),
+        ({"llm": "llamacpp", "llm_model": "/no/such.gguf"}, "is not a GGUF file"),
+    ],
+)
+def test_incomplete_backend_settings_say_what_to_set(
+    tmp_path: Path, overrides: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_llm(load_settings(data_dir=tmp_path, **overrides))
+
+
+def test_an_unknown_generator_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="llm\n.*Input should be 'extractive', 'openai'"):
+        load_settings(data_dir=tmp_path, llm="gpt-9")
