@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kb.answer import Answer, Citation
+from kb.backends.llm import model_lock
 from kb.errors import GenerationError
 from kb.followup import clean_rewrite, history_text, is_followup, rewrite_heuristic
 from kb.prompt import (
@@ -81,13 +82,14 @@ class ModelStream:
 
         def work() -> None:
             try:
-                for response in self.llm.stream_chat(self.msgs):
-                    if stop.is_set():
-                        break
-                    counts = response.additional_kwargs or {}
-                    if "prompt_tokens" in counts:
-                        box.put(("usage", counts))
-                    box.put(("delta", response.delta or ""))
+                with model_lock(self.llm):
+                    for response in self.llm.stream_chat(self.msgs):
+                        if stop.is_set():
+                            break
+                        counts = response.additional_kwargs or {}
+                        if "prompt_tokens" in counts:
+                            box.put(("usage", counts))
+                        box.put(("delta", response.delta or ""))
                 box.put(("done", None))
             except Exception as exc:  # every client error becomes one GenerationError below
                 box.put(("error", exc))

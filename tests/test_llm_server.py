@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.answer import NOT_FOUND
+from kb.answer import NOT_FOUND, Answer
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
 from kb.prompt import REMOVED, leaks_prompt
@@ -122,3 +122,25 @@ def test_the_in_process_llamacpp_backend(
                                                   "extractive (fallback)")  # fmt: skip
     assert "estimated" not in answer.tokens  # counted with the model's own tokenizer
     _consistent(answer.text, answer.error, answer.checks, answer.method)
+
+
+def test_the_in_process_model_serves_two_sessions_at_once(
+    sample_kb: KnowledgeBase, real_embedding: BaseEmbedding
+) -> None:
+    import threading
+
+    settings = load_settings(data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_timeout=300)
+    base = KnowledgeBase(settings, embed_model=real_embedding)
+    questions = ["Where is the Trondheim Christmas party?", "What is the daily allowance in Tokyo?"]
+    answers: dict[str, Answer] = {}
+    threads = [
+        threading.Thread(target=lambda q=q: answers.__setitem__(q, base.ask(q))) for q in questions
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert set(answers) == set(questions)
+    for a in answers.values():
+        assert a.raw and "\x00" not in a.raw
+        _consistent(a.text, a.error, a.checks, a.method)

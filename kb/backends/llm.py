@@ -7,6 +7,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ INSTALL_HINT = "run `make local-llm` (it builds llama-cpp-python and installs th
 
 _local: dict[tuple[str, int], LLM] = {}
 _local_lock = threading.Lock()
+_model_locks: dict[int, threading.Lock] = {}
 
 
 def bundled_gguf(name: str = DEFAULT_BUNDLED) -> Path:
@@ -69,6 +71,15 @@ def token_counter(llm: LLM | None) -> Callable[[str], int | None]:
     if model is None or not hasattr(model, "tokenize"):
         return lambda text: None
     return lambda text: len(model.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
+def model_lock(llm: LLM) -> AbstractContextManager[Any]:
+    """A lock around each use of an in-process model (a llama.cpp context serves one request at
+    a time: two sessions at once would corrupt it); servers take care of that themselves."""
+    with _local_lock:
+        if any(llm is loaded for loaded in _local.values()):
+            return _model_locks.setdefault(id(llm), threading.Lock())
+    return nullcontext()
 
 
 def build_llm(settings: Settings) -> LLM | None:
