@@ -80,15 +80,26 @@ def test_the_model_answer_streams_with_unsupported_sentences_marked_and_its_cost
         monkeypatch.setenv("KB_LLM", "openai")
         monkeypatch.setenv("KB_LLM_BASE_URL", server.url)
         at = ask(start(), "How many days do I have to submit an expense claim?")
+        assistant = at.chat_message[1]
+        assert not assistant.warning
+        answer = plain(assistant.markdown[0].value)
+        assert "45 days of the date of the expense [1]." in answer
+        assert answer.endswith(f"Claims also earn a bonus of NOK 900 [1]. {view.UNSUPPORTED}")
+        assert answer.count(view.UNSUPPORTED) == 1
+        cost = plain(assistant.caption[0].value)
+        assert "first token" in cost and "generation" in cost
+        assert re.search(r"· \d+ prompt \+ \d+ answer tokens$", cost)  # the server's usage
+        assert assistant.expander[0].label == "Sources (1)"
+
+        # The inspector shows the chat's answer: the check per sentence, the prompt, the cost.
+        at.switch_page(INSPECTOR).run()
+        at.selectbox[0].select("How many days do I have to submit an expense claim?").run()
+        assert not at.exception, at.exception
+        checks = at.dataframe[3].value
+        assert list(checks["verdict"]) == ["supported", "900 is not in the cited source"]
+        assert checks["cites"][0] == "[1] employee-handbook.pdf"
+        assert "1 of 2 sentences backed by their cited source" in texts(at)
+        assert "Prompt sent to the model" in [e.label for e in at.expander]
+        assert len(server.prompts) == 1  # the chat's answer, not asked again
     finally:
         server.close()
-    assistant = at.chat_message[1]
-    assert not assistant.warning
-    answer = plain(assistant.markdown[0].value)
-    assert "45 days of the date of the expense [1]." in answer
-    assert answer.endswith(f"Claims also earn a bonus of NOK 900 [1]. {view.UNSUPPORTED}")
-    assert answer.count(view.UNSUPPORTED) == 1
-    cost = plain(assistant.caption[0].value)
-    assert "first token" in cost and "generation" in cost
-    assert re.search(r"· \d+ prompt \+ \d+ answer tokens$", cost)  # the server's usage
-    assert assistant.expander[0].label == "Sources (1)"
