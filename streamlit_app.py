@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from kb import answer_view as view
 from kb import ui
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
@@ -22,6 +23,16 @@ To add documents:
 Then come back here and ask away."""
 
 
+def render_answer(base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str]) -> None:
+    """An answer: the fallback note, the checked text, its cost, its sources."""
+    assert turn.answer is not None
+    if turn.answer.error:
+        st.warning(view.fallback_line(turn.answer), icon=":material/warning:")
+    st.markdown(view.checked_markdown(turn.answer))
+    st.caption(view.cost_line(turn.answer, turn.seconds))
+    render_sources(base, turn.answer, key, live)
+
+
 def render_turn(base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str]) -> None:
     """One question and its answer, as kept in the session's history."""
     with st.chat_message("user"):
@@ -30,26 +41,29 @@ def render_turn(base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str]
         if turn.answer is None:
             st.error(turn.error)
             return
-        st.markdown(ui.answer_markdown(turn.answer.text))
-        st.caption(ui.timing_line(turn))
-        render_sources(base, turn.answer, key, live)
+        render_answer(base, turn, key, live)
 
 
-def ask(base: KnowledgeBase, question: str, key: str, live: set[str]) -> ui.ChatTurn:
-    """Answer a new question, streaming the text, and return it for the history."""
+def ask(
+    base: KnowledgeBase, question: str, key: str, live: set[str], history: list[ui.ChatTurn]
+) -> ui.ChatTurn:
+    """Answer a new question, streaming the text as it is written, and return it."""
     with st.chat_message("user"):
         st.markdown(ui.escape_markdown(question))
     with st.chat_message("assistant"):
         started = time.perf_counter()
+        earlier = [t.answer for t in history if t.answer is not None]
         try:
-            answer = base.ask(question)
+            stream = base.ask_stream(question, history=earlier)
+            box = st.empty()
+            box.write_stream(view.live_markdown(stream))
+            answer = stream.answer
+            box.empty()  # the checked answer replaces the raw stream
         except KBError as exc:
             st.error(str(exc))
             return ui.ChatTurn(question, None, time.perf_counter() - started, str(exc))
         turn = ui.ChatTurn(question, answer, time.perf_counter() - started)
-        st.write_stream(ui.stream_pieces(ui.answer_markdown(answer.text)))
-        st.caption(ui.timing_line(turn))
-        render_sources(base, answer, key, live)
+        render_answer(base, turn, key, live)
     return turn
 
 
@@ -71,7 +85,7 @@ def chat() -> None:
     for n, turn in enumerate(history):
         render_turn(base, turn, str(n), live)
     if question := st.chat_input("Ask a question about the documents"):
-        history.append(ask(base, question, str(len(history)), live))
+        history.append(ask(base, question, str(len(history)), live, history))
     # Last, so it is enabled as soon as the first answer is in the history.
     st.sidebar.button(
         "New chat", icon=":material/add_comment:", disabled=not history, on_click=history.clear

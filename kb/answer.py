@@ -10,6 +10,7 @@ from typing import Any
 from kb.chunking import split_sentences
 from kb.keyword import tokenize
 from kb.retrieval import Hit, Trace
+from kb.verify import SentenceCheck
 
 NOT_FOUND = (
     "I could not find this in the knowledge base. Try other words, or ask an admin to "
@@ -60,6 +61,18 @@ class Answer:
     extract: str = ""  # the sentences or prompt that produced the text (source inspector)
     timings: dict[str, float] = field(default_factory=dict)
     trace: Trace | None = None  # every retrieval step behind the answer (source inspector)
+    query: str = ""  # what was retrieved for: the question, or a follow-up made standalone
+    rewrite: str = ""  # how a follow-up was rewritten: "model", "heuristic" or "" (it wasn't)
+    prompt: str = ""  # the messages sent to the model (source inspector)
+    raw: str = ""  # the model's own text, before cleaning and the citation check
+    checks: list[SentenceCheck] = field(default_factory=list)  # citation check per sentence
+    tokens: dict[str, int] = field(default_factory=dict)  # prompt / completion token counts
+    error: str = ""  # why the model's answer was not used (the extractive one is shown)
+
+    @property
+    def unsupported(self) -> list[SentenceCheck]:
+        """Sentences their cited passage does not back."""
+        return [c for c in self.checks if not c.supported]
 
     def stream(self) -> Iterator[str]:
         """The text in small pieces, for a UI that shows it as it arrives."""
@@ -75,6 +88,12 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
             "timings": self.timings,
+            "query": self.query or self.question,
+            "rewrite": self.rewrite,
+            "checks": [c.to_dict() for c in self.checks],
+            "tokens": self.tokens,
+            "error": self.error,
+            "raw": self.raw,
         }
 
 

@@ -142,7 +142,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _emit(answer.to_dict())
         return 0
+    if answer.error:
+        print(f"note: the language model's answer is not shown: {answer.error}", file=sys.stderr)
     print(answer.text)
+    for check in answer.unsupported:
+        print(f"  ⚠ not supported: {check.text} ({check.reason})")
     if answer.citations:
         print()
         for c in answer.citations:

@@ -59,8 +59,10 @@ class Settings(BaseSettings):
     sample_docs_dir: Path = Field(
         Path("./sample_docs"), description="Documents indexed on first run when the store is empty."
     )
-    llm: Literal["extractive"] = Field(
-        "extractive", description="Answer generator; 'extractive' quotes passages, no model needed."
+    llm: Literal["extractive", "openai", "ollama", "llamacpp"] = Field(
+        "extractive",
+        description="Answer generator: 'extractive' quotes passages (no model needed), 'openai' "
+        "any OpenAI-compatible server, 'ollama', or 'llamacpp' (a GGUF model in-process).",
     )
     admin_password: SecretStr | None = Field(
         None, description="Password for the admin pages (or set KB_ADMIN_PASSWORD_HASH)."
@@ -70,6 +72,42 @@ class Settings(BaseSettings):
     )
     stale_days: int = Field(
         180, ge=1, description="Documents ingested longer ago than this are flagged stale."
+    )
+    # --- generation (issue 5) ---
+    llm_model: str = Field(
+        "",
+        description="Model name (openai, ollama), or for llamacpp a GGUF path or a bundled "
+        "model ('smollm2', the default).",
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="Server address: the OpenAI-compatible base URL (with /v1) for openai, the "
+        "Ollama URL (default http://localhost:11434) for ollama.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the OpenAI-compatible server (never shown or logged)."
+    )
+    # Low but not 0: greedy decoding makes small models loop on a phrase.
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(256, ge=16, le=8192, description="Longest answer, in tokens.")
+    llm_context_window: int = Field(
+        4096, ge=512, description="Tokens the model reads at once (prompt and answer)."
+    )
+    llm_timeout: float = Field(
+        60,
+        gt=0,
+        description="Seconds to wait for the model's first token and for each next one before "
+        "falling back to the extractive answer.",
+    )
+    # `kb eval citations sample_docs/questions.yaml`: a claim (the question's words and the
+    # expected fact) against the passage holding the fact vs. another document's best passage:
+    # 0.4 kept 96% of right citations and flagged 92% of wrong ones (0.5: 81% / 94%).
+    verify_threshold: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Share of a generated sentence's content words that must occur in its cited "
+        "passage; below it the sentence is flagged as not supported.",
     )
 
     @model_validator(mode="after")

@@ -6,18 +6,28 @@ import mimetypes
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb.answer import NOT_FOUND, Answer, extractive_answer, is_relevant
+from kb.backends.llm import describe, token_counter
 from kb.chunking import search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
-from kb.errors import IngestError, KBError, NotFoundError
+from kb.errors import GenerationError, IngestError, KBError, NotFoundError
+from kb.generation import (
+    AnswerStream,
+    check_output,
+    generate,
+    messages,
+    prompt_text,
+    rewrite_followup,
+)
 from kb.ingest import Ingestor, IngestOutcome, Progress, Source
 from kb.keyword import KeywordIndex
 from kb.locking import WriteLock
@@ -53,6 +63,7 @@ class KnowledgeBase:
         embed_model: BaseEmbedding | None = None,
         vector_store: BasePydanticVectorStore | None = None,
         cache_path: Path | None = None,
+        llm: LLM | None = None,
     ) -> None:
         from kb.backends import build_embedding, build_vector_store
         from kb.backends.llm import build_llm
@@ -75,7 +86,8 @@ class KnowledgeBase:
         self.searcher = Searcher(
             settings, self.store, self.embed_model, self.view, self.registry.generation
         )
-        self.llm = build_llm(settings)  # None: answers are extractive
+        # None: answers are extractive. A given `llm` (any LlamaIndex LLM) overrides KB_LLM.
+        self.llm = llm if llm is not None else build_llm(settings)
         self._view: View | None = None
         self._view_lock = threading.Lock()
 
@@ -222,24 +234,88 @@ class KnowledgeBase:
         """A LlamaIndex retriever over the hybrid search."""
         return HybridRetriever(self.searcher, k)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """A grounded answer with [n] citations, or the 'not in the knowledge base' reply."""
+    def ask(self, question: str, k: int | None = None, *, history: Sequence[Answer] = ()) -> Answer:
+        """A grounded answer with [n] citations, or the 'not in the knowledge base' reply.
+
+        `history`: the chat's earlier answers, oldest first; a follow-up question is made
+        standalone with them before retrieval."""
+        return self.ask_stream(question, k, history=history).answer
+
+    def ask_stream(
+        self, question: str, k: int | None = None, *, history: Sequence[Answer] = ()
+    ) -> AnswerStream:
+        """Like ask(), but the text arrives in pieces as the model writes it."""
         question = question.strip()
         if not question:
             raise KBError("the question is empty; type a question")
-        started = time.perf_counter()
-        trace = self.searcher.trace(question, k)
-        timings = {"retrieval": time.perf_counter() - started}
-        if not is_relevant(trace.hits, self.settings.min_relevance):
-            return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, trace=trace)
+        return AnswerStream(self._answer(question, k, history))
+
+    def _answer(
+        self, question: str, k: int | None, history: Sequence[Answer]
+    ) -> Generator[str, None, Answer]:
+        s = self.settings
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        past = [(a.question, a.query or a.question, a.text) for a in history]
+        query, how = rewrite_followup(question, past, self.llm, s.llm_timeout, describe(s))
+        if how:
+            timings["rewrite"] = time.perf_counter() - t
+        t = time.perf_counter()
+        trace = self.searcher.trace(query, k)
+        timings["retrieval"] = time.perf_counter() - t
+        extra: dict[str, Any] = {"query": query, "rewrite": how, "trace": trace}
+        if not is_relevant(trace.hits, s.min_relevance):
+            return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, **extra)
+        if self.llm is not None:
+            t = time.perf_counter()
+            try:
+                answer = yield from self._generated(question, query, trace.hits, timings, extra)
+                return answer
+            except GenerationError as exc:
+                extra["error"] = str(exc)
+                timings["model (failed)"] = time.perf_counter() - t
         t = time.perf_counter()
         text, citations, extract = extractive_answer(
-            question, trace.hits, self.embed_model.get_text_embedding_batch
+            query, trace.hits, self.embed_model.get_text_embedding_batch
         )
-        timings["generation"] = time.perf_counter() - t
+        timings["extractive" if "error" in extra else "generation"] = time.perf_counter() - t
+        method = "extractive (fallback)" if "error" in extra else "extractive"
+        answer = Answer(
+            question, text, citations, trace.hits, True, method, extract, timings, **extra
+        )
+        if "error" not in extra:  # after a failed model, the page shows the final answer
+            yield from answer.stream()
+        return answer
+
+    def _generated(
+        self,
+        question: str,
+        query: str,
+        hits: list[Hit],
+        timings: dict[str, float],
+        extra: dict[str, Any],
+    ) -> Generator[str, None, Answer]:
+        assert self.llm is not None
+        s = self.settings
+        msgs = messages(query, hits)
+        extra["prompt"] = prompt_text(msgs)  # shown by the inspector even when the model fails
+        raw, tokens, times = yield from generate(
+            self.llm, msgs, s.llm_timeout, describe(s), token_counter(self.llm)
+        )
+        timings.update(times)
+        extra.update(tokens=tokens, raw=raw)
+        out = check_output(raw, hits, s.verify_threshold)
+        method = self._method()
+        if not out.found:
+            return Answer(question, NOT_FOUND, [], hits, False, method, "", timings, **extra)
         return Answer(
-            question, text, citations, trace.hits, True, "extractive", extract, timings, trace
-        )
+            question, out.text, out.citations, hits, True, method, "", timings,
+            checks=out.checks, **extra,
+        )  # fmt: skip
+
+    def _method(self) -> str:
+        assert self.llm is not None
+        return f"model: {Path(self.llm.metadata.model_name).name}"
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""

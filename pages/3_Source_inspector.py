@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kb import answer_view as view
 from kb import ui
 from kb.errors import KBError
+from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
 
 ROWS = 10  # per table: enough to see why a passage missed the top k
@@ -43,12 +45,12 @@ st.caption(
     "Type a question to see how it is retrieved: the dense (embedding) hits, the keyword "
     "(BM25) hits, how they were fused, and the passages and extract the answer came from."
 )
-past = [t.question for t in st.session_state.get("history", [])]
+turns = [t for t in st.session_state.get("history", []) if t.answer is not None]
 picked = None
-if past:
+if turns:
     picked = st.selectbox(
         "A question from this chat",
-        list(dict.fromkeys(reversed(past))),
+        list(dict.fromkeys(t.question for t in reversed(turns))),
         index=None,
         placeholder="pick a question you asked on the Chat page",
     )
@@ -60,12 +62,22 @@ k = int(k_col.number_input("Passages (k)", 1, 50, base.settings.top_k))
 if not query.strip():
     st.info("Type a query above, or pick a question you asked in the chat.")
     st.stop()
+# A chat question is asked again with the chat before it, so a follow-up is rewritten the
+# same way; the answer shown in the chat is reused unless k changed.
+turn = next((t for t in reversed(turns) if t.question == query), None)
 try:
-    answer = base.ask(query, k)
+    if turn is not None and turn.answer is not None and k == base.settings.top_k:
+        answer = turn.answer
+    else:
+        earlier = [t.answer for t in turns[: turns.index(turn)]] if turn else []
+        answer = base.ask(query, k, history=[a for a in earlier if a is not None])
     trace = answer.trace
 except KBError as exc:
     fail(str(exc))
+if trace is None:
+    fail("This answer carries no retrieval trace; ask it again.")
 
+st.markdown(view.query_line(answer))
 st.caption("Timings: " + ", ".join(f"{n} {ui.format_seconds(s)}" for n, s in trace.timings.items()))
 ids = [i for i, _ in trace.dense[:ROWS]] + [i for i, _ in trace.keyword[:ROWS]]
 info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]])
@@ -85,15 +97,4 @@ st.subheader("3. Fused ranking")
 st.caption(f"Fusion: {how}. The top {k} go to the answer.")
 table(ui.fused_rows(trace.fused, info, ROWS, k), "Nothing to fuse.")
 
-st.subheader("4. The answer and what produced it")
-st.markdown(ui.answer_markdown(answer.text))
-verdict = "answered" if answer.found else f"not answered (best dense score under {s.min_relevance})"
-st.caption(f"Method: {answer.method}; {verdict}.")
-st.markdown("**Extract** (the sentences picked, their passage and overlap score):")
-st.code(answer.extract or "(none: nothing was relevant enough)", language=None, wrap_lines=True)
-st.markdown(f"**Passages given to the answer** ({len(answer.hits)}):")
-for n, hit in enumerate(answer.hits, 1):
-    with st.container(border=True):
-        st.markdown(f"{n}\\. {ui.location(hit.name, hit.page, hit.heading)}")
-        st.caption(ui.score_line(hit))
-        st.markdown(ui.highlight(hit.text, query))
+render_answer_panel(answer, s.min_relevance, answer.query or query)

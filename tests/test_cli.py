@@ -106,6 +106,23 @@ def test_ask_json_answers_with_citations(cli_data: Path) -> None:
     assert (cited["name"], cited["page"]) == ("employee-handbook.pdf", 2)
 
 
+def test_ask_with_a_down_model_notes_it_and_answers_from_the_sources(
+    cli_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_generation import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    monkeypatch.setenv("KB_LLM", "openai")
+    monkeypatch.setenv("KB_LLM_BASE_URL", url)
+    result = kb("ask", "Between which times are the core hours?", data=cli_data)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"note: the language model's answer is not shown: the language model at {url} is "
+        "unreachable; check that it runs (KB_LLM_*)"
+    )
+    assert "09:30 to 14:30" in result.stdout and "[1] employee-handbook.pdf" in result.stdout
+
+
 def test_docs_list_delete_and_reindex(cli_data: Path, tmp_path: Path) -> None:
     note = tmp_path / "temp-note.md"
     note.write_text("# Temp\n\nThe temporary fact is kiwi-lantern.\n")

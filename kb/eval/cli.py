@@ -78,6 +78,60 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
+    """kb eval answers FILE: does the answer hold the expected fact and cite the right file?"""
+    from kb.eval.answers import evaluate_answers
+    from kb.eval.golden import load_questions
+    from kb.knowledge_base import KnowledgeBase
+
+    update = {"llm": args.llm} if args.llm else {}
+    if args.llm_model:
+        update["llm_model"] = args.llm_model
+    settings = settings.model_copy(update=update)
+    questions = load_questions(Path(args.file))
+    r = evaluate_answers(KnowledgeBase(settings), questions)
+    if args.json:
+        print(json.dumps(r, default=str))
+        return 0
+    print(f"{r['questions']} questions, KB_LLM={settings.llm} {settings.llm_model}")
+    print(f"answer holds the expected fact   {r['fact_rate']:.3f}")
+    if settings.llm != "extractive":
+        print(f"  (the model's own text, before the check: {r['model_fact_rate']:.3f})")
+    print(f"first citation is the right file {r['right_first_citation']:.3f}")
+    print(f"'not in the knowledge base'      {r['not_found']}")
+    print(f"fell back to the extractive      {r['fallbacks']}")
+    print(f"sentences flagged unsupported    {r['unsupported_sentences']}")
+    print(f"first text on screen p50 / p95   {r['first_piece_p50_s']:.2f} s / "
+          f"{r['first_piece_p95_s']:.2f} s")  # fmt: skip
+    print(f"whole answer p50 / p95           {r['total_p50_s']:.2f} s / {r['total_p95_s']:.2f} s")
+    print(f"answer tokens (mean)             {r['completion_tokens_mean']:.0f}")
+    for row in r["rows"]:
+        if not row["fact"] and args.verbose:
+            print(f"  miss: {row['question']} -> {row['answer'][:150]!r} {row['error']}")
+    return 0
+
+
+def cmd_eval_citations(args: argparse.Namespace, settings: Settings) -> int:
+    """kb eval citations FILE: support scores of right vs wrong citations, best threshold."""
+    from kb.eval.answers import best_threshold, support_samples
+    from kb.eval.golden import load_questions
+    from kb.knowledge_base import KnowledgeBase
+
+    samples = support_samples(KnowledgeBase(settings), load_questions(Path(args.file)))
+    right = sorted(s for s, ok in samples if ok)
+    wrong = sorted(s for s, ok in samples if not ok)
+    threshold, accuracy = best_threshold(samples)
+    print(f"right passage: n={len(right)} min={right[0]:.2f} median={right[len(right) // 2]:.2f}")
+    print(f"wrong passage: n={len(wrong)} max={wrong[-1]:.2f} median={wrong[len(wrong) // 2]:.2f}")
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7):
+        passed = sum(s >= t for s in right) / len(right)
+        caught = sum(s < t for s in wrong) / len(wrong)
+        print(f"threshold {t:.2f}: right kept {passed:.3f}, wrong flagged {caught:.3f}")
+    print(f"best threshold {threshold:.2f} (accuracy {accuracy:.3f}); "
+          f"KB_VERIFY_THRESHOLD={settings.verify_threshold}")  # fmt: skip
+    return 0
+
+
 def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register `kb eval beir` and `kb eval golden`."""
     p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
@@ -92,3 +146,13 @@ def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     g.add_argument("-k", type=int, default=5)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_eval_golden)
+    a = ev.add_parser("answers", parents=[common], help="questions file: facts, citations, speed")
+    a.add_argument("file")
+    a.add_argument("--llm", choices=["extractive", "openai", "ollama", "llamacpp"])
+    a.add_argument("--llm-model", help="overrides KB_LLM_MODEL")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("-v", "--verbose", action="store_true", help="print the misses")
+    a.set_defaults(func=cmd_eval_answers)
+    c = ev.add_parser("citations", parents=[common], help="choose the citation-check threshold")
+    c.add_argument("file")
+    c.set_defaults(func=cmd_eval_citations)
