@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any
@@ -24,6 +24,7 @@ from kb.chunking import Chunk, chunk_blocks, search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError
+from kb.guards import check_pdf, check_text, check_zip, display_name
 from kb.ids import chunk_id, doc_id_for, sha256_hex
 from kb.parsing import PAGED_KINDS, Block, parse
 from kb.registry import Document, Registry
@@ -38,6 +39,7 @@ PIPELINE_VERSION = "5"
 PREFETCH = 2  # files parsed ahead of the one being embedded
 # Small files are embedded together: the model is ~2x faster per text in batches of 64 than 4.
 EMBED_GROUP = 64
+ZIP_KINDS = {"docx", "pptx", "xlsx"}
 
 
 @dataclass
@@ -174,7 +176,14 @@ class Ingestor:
             kind, blocks = "txt", source.blocks
         else:
             kind = sniff(data, source.name)
+            if kind in ZIP_KINDS:
+                check_zip(data, self.settings)
+            elif kind == "pdf":
+                check_pdf(data)
+            else:
+                check_text(len(data), self.settings)  # bytes >= characters for text files
             blocks = parse(kind, data, source.name)
+        check_text(sum(len(b.text) for b in blocks), self.settings)
         chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
         pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
         return _Prepared(
@@ -281,6 +290,8 @@ class Ingestor:
     def _run(
         self, items: list[Source], progress: Progress | None, reindex: bool
     ) -> list[IngestOutcome]:
+        # Names are labels from here on: cleaned once, never joined to a path.
+        items = [replace(s, name=display_name(s.name)) for s in items]
         outcomes: list[IngestOutcome] = []
         last = {doc_id_for(s.name): n for n, s in enumerate(items)}
         for n, s in enumerate(items):
