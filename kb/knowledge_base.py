@@ -65,7 +65,12 @@ class KnowledgeBase:
         data = Path(settings.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         self.embed_model = embed_model or build_embedding(settings)
-        self.store = ChunkStore(vector_store or build_vector_store(settings))
+        # A store built here can be reloaded when another process writes to it.
+        self.store = ChunkStore(
+            # Fresh: a copy cached by this process may predate other processes' writes.
+            vector_store or build_vector_store(settings, fresh=True),
+            None if vector_store else lambda: build_vector_store(settings, fresh=True),
+        )
         self.registry = Registry(data / "registry.sqlite")
         self.cache = EmbeddingCache(
             cache_path or data / "embeddings.sqlite", self.embed_model.model_name
@@ -84,16 +89,22 @@ class KnowledgeBase:
         self._view: View | None = None
         self._view_lock = threading.Lock()
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
+        self._synced_writes = self.registry.writes()  # the store as loaded has every write
+        self._writing_now = False
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
             with self.lock.try_hold() as free:
                 if free:
-                    self._recover()
+                    with self._writing():
+                        pass  # recovery runs on entry
 
     # -- what readers see ---------------------------------------------------------------
     def view(self) -> View:
         """The keyword index, live versions and access groups as the registry has them now."""
-        stamp = self.registry.stamp()
+        counters = self.registry.counters()
+        if counters["writes"] != self._synced_writes and not self._writing_now:
+            self._sync_store(counters["writes"])
+        stamp = (counters["generation"], counters["acl_generation"])
         current = self._view
         if current is not None and current.stamp == stamp:
             return current
@@ -101,6 +112,14 @@ class KnowledgeBase:
             if self._view is None or self._view.stamp != self.registry.stamp():
                 self._view = self._load_view()
             return self._view
+
+    def _sync_store(self, writes: int) -> None:
+        """Another process wrote: reload the vector store, whose embedded copy would not
+        see those writes (and writing through a stale copy would lose them)."""
+        with self._view_lock:
+            if self._synced_writes != writes:
+                self.store.reopen()
+                self._synced_writes = writes
 
     def _load_view(self) -> View:
         stamp, active, groups = self.registry.snapshot()
@@ -176,9 +195,17 @@ class KnowledgeBase:
     def _writing(self) -> Iterator[None]:
         """The write lock, with interrupted work finished first and the sweep after."""
         with self.lock.hold():
-            self._recover()
-            yield
-            self._after_write()
+            self._writing_now = True
+            try:
+                writes = self.registry.writes()
+                if writes != self._synced_writes:
+                    self._sync_store(writes)
+                self._recover()
+                yield
+                self._after_write()
+            finally:
+                self._synced_writes = self.registry.touch()
+                self._writing_now = False
 
     def _recover(self) -> None:
         """Finish what a crashed writer left (lock held); reports go to the audit log."""
@@ -197,10 +224,10 @@ class KnowledgeBase:
         """Finish or undo interrupted writes and delete chunks and files of no live version
         (left by a crash or a failed clean-up); returns what was done."""
         self._require_admin(actor, "repair the index")
-        with self.lock.hold():
-            self.recovered = integrity.recover(self)
-            self.view()
-            return self.recovered
+        self.recovered = []
+        with self._writing():
+            pass  # recovery on entry, the sweep on exit
+        return self.recovered
 
     def ingest_paths(
         self,
