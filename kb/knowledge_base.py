@@ -30,6 +30,8 @@ from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
 from kb.sniff import EXTENSIONS
 from kb.store import ChunkStore, StoredChunk, is_live, parse_chunk_id
 
+REOPEN_EVERY = 2.0  # seconds; reloading a large embedded store takes a moment
+
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
     """Sources for files and folders (folders: every supported file inside, recursively)."""
@@ -89,7 +91,9 @@ class KnowledgeBase:
         self._view: View | None = None
         self._view_lock = threading.Lock()
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
-        self._synced_writes = self.registry.writes()  # the store as loaded has every write
+        # (writes, generation) the loaded store is known to hold, and when it was loaded.
+        self._synced = self._sync_key(self.registry.counters())
+        self._reopened_at = time.monotonic()
         self._writing_now = False
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
@@ -102,8 +106,13 @@ class KnowledgeBase:
     def view(self) -> View:
         """The keyword index, live versions and access groups as the registry has them now."""
         counters = self.registry.counters()
-        if counters["writes"] != self._synced_writes and not self._writing_now:
-            self._sync_store(counters["writes"])
+        key = self._sync_key(counters)
+        if key != self._synced and not self._writing_now:
+            # Another process wrote. A finished write reloads the store at once; one still
+            # running (versions switching file by file) at most every REOPEN_EVERY seconds.
+            recent = time.monotonic() - self._reopened_at < REOPEN_EVERY
+            if key[0] != self._synced[0] or not recent:
+                self._sync_store(key)
         stamp = (counters["generation"], counters["acl_generation"])
         current = self._view
         if current is not None and current.stamp == stamp:
@@ -113,13 +122,18 @@ class KnowledgeBase:
                 self._view = self._load_view()
             return self._view
 
-    def _sync_store(self, writes: int) -> None:
+    @staticmethod
+    def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
+        return counters["writes"], counters["generation"]
+
+    def _sync_store(self, key: tuple[int, int]) -> None:
         """Another process wrote: reload the vector store, whose embedded copy would not
         see those writes (and writing through a stale copy would lose them)."""
         with self._view_lock:
-            if self._synced_writes != writes:
+            if self._synced != key:
                 self.store.reopen()
-                self._synced_writes = writes
+                self._synced = key
+                self._reopened_at = time.monotonic()
 
     def _load_view(self) -> View:
         stamp, active, groups = self.registry.snapshot()
@@ -197,14 +211,16 @@ class KnowledgeBase:
         with self.lock.hold():
             self._writing_now = True
             try:
-                writes = self.registry.writes()
-                if writes != self._synced_writes:
-                    self._sync_store(writes)
+                key = self._sync_key(self.registry.counters())
+                if key != self._synced or self.registry.pending():
+                    self._synced = (-1, -1)  # a crashed writer bumps neither counter
+                    self._sync_store(key)
                 self._recover()
                 yield
                 self._after_write()
             finally:
-                self._synced_writes = self.registry.touch()
+                self.registry.touch()
+                self._synced = self._sync_key(self.registry.counters())
                 self._writing_now = False
 
     def _recover(self) -> None:
