@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 import shutil
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,19 +17,16 @@ from kb import integrity
 from kb.access import SYSTEM, Principal, normalize_groups, require_admin
 from kb.answer import NOT_FOUND, Answer, extractive_answer, is_relevant
 from kb.audit import AuditEvent, AuditLog
-from kb.chunking import search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError, NotFoundError, PermissionDeniedError
 from kb.ingest import Ingestor, IngestOutcome, Progress, Source
-from kb.keyword import KeywordIndex
 from kb.locking import WriteLock
 from kb.registry import Document, Registry
 from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
 from kb.sniff import EXTENSIONS
-from kb.store import ChunkStore, StoredChunk, is_live, parse_chunk_id
-
-REOPEN_EVERY = 2.0  # seconds; reloading a large embedded store takes a moment
+from kb.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.views import Views
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
@@ -88,13 +84,8 @@ class KnowledgeBase:
             settings, self.store, self.embed_model, self.view, self.registry.stamp
         )
         self.llm = build_llm(settings)  # None: answers are extractive
-        self._view: View | None = None
-        self._view_lock = threading.Lock()
+        self.views = Views(self.registry, self.store, self.keyword_dir)
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
-        # (writes, generation) the loaded store is known to hold, and when it was loaded.
-        self._synced = self._sync_key(self.registry.counters())
-        self._reopened_at = time.monotonic()
-        self._writing_now = False
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
             with self.lock.try_hold() as free:
@@ -105,64 +96,7 @@ class KnowledgeBase:
     # -- what readers see ---------------------------------------------------------------
     def view(self) -> View:
         """The keyword index, live versions and access groups as the registry has them now."""
-        counters = self.registry.counters()
-        key = self._sync_key(counters)
-        if key != self._synced and not self._writing_now:
-            # Another process wrote. A finished write reloads the store at once; one still
-            # running (versions switching file by file) at most every REOPEN_EVERY seconds.
-            recent = time.monotonic() - self._reopened_at < REOPEN_EVERY
-            if key[0] != self._synced[0] or not recent:
-                self._sync_store(key)
-        stamp = (counters["generation"], counters["acl_generation"])
-        current = self._view
-        if current is not None and current.stamp == stamp:
-            return current
-        with self._view_lock:
-            if self._view is None or self._view.stamp != self.registry.stamp():
-                self._view = self._load_view()
-            return self._view
-
-    @staticmethod
-    def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
-        return counters["writes"], counters["generation"]
-
-    def _sync_store(self, key: tuple[int, int]) -> None:
-        """Another process wrote: reload the vector store, whose embedded copy would not
-        see those writes (and writing through a stale copy would lose them)."""
-        with self._view_lock:
-            if self._synced != key:
-                self.store.reopen()
-                self._synced = key
-                self._reopened_at = time.monotonic()
-
-    def _load_view(self) -> View:
-        stamp, active, groups = self.registry.snapshot()
-        generation = stamp[0]
-        if self._view is not None and self._view.keyword.generation == generation:
-            keyword = self._view.keyword  # only access groups changed: same chunks
-        else:
-            saved = KeywordIndex.load(self.keyword_dir)
-            if saved is None or saved.generation != generation:
-                saved = self._rebuild_keyword(generation, active)
-            keyword = saved
-        return View(keyword, active, groups, stamp)
-
-    def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
-        ids, texts = [], []
-        for chunk in self.store.iter_all():
-            if is_live(chunk.id, active):
-                ids.append(chunk.id)
-                name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
-                texts.append(search_text(name, heading, chunk.text))
-        index = KeywordIndex.build(ids, texts, generation)
-        try:
-            # No write lock here: a writer may be waiting on _view_lock while holding it.
-            # Saves are atomic renames, and a stale one is caught by its generation on load.
-            if self.registry.generation() == generation:
-                index.save(self.keyword_dir)
-        except OSError:
-            pass  # a read-only data dir still serves; the index is rebuilt next start
-        return index
+        return self.views.get()
 
     # -- writing ------------------------------------------------------------------------
     def _require_admin(self, actor: Principal, action: str) -> None:
@@ -209,19 +143,16 @@ class KnowledgeBase:
     def _writing(self) -> Iterator[None]:
         """The write lock, with interrupted work finished first and the sweep after."""
         with self.lock.hold():
-            self._writing_now = True
+            self.views.writing = True
             try:
-                key = self._sync_key(self.registry.counters())
-                if key != self._synced or self.registry.pending():
-                    self._synced = (-1, -1)  # a crashed writer bumps neither counter
-                    self._sync_store(key)
+                self.views.sync_before_write()
                 self._recover()
                 yield
                 self._after_write()
             finally:
                 self.registry.touch()
-                self._synced = self._sync_key(self.registry.counters())
-                self._writing_now = False
+                self.views.synced_after_write()
+                self.views.writing = False
 
     def _recover(self) -> None:
         """Finish what a crashed writer left (lock held); reports go to the audit log."""
