@@ -265,3 +265,15 @@ def test_markup_in_documents_stays_plain_text(make_kb: KBFactory) -> None:
     produced = answer.text + "".join(h.text for h in answer.hits)
     assert "document.cookie" not in produced and "onerror" not in produced
     assert "<p>" not in produced and "<h1>" not in produced  # kb adds no markup of its own
+
+
+def test_a_huge_file_on_disk_is_refused_without_being_read(
+    make_kb: KBFactory, tmp_path: Path
+) -> None:
+    base = make_kb(**LIMITS)
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as handle:
+        handle.truncate(8 << 30)  # 8 GiB, sparse: reading it whole would exhaust memory
+    [out] = base.ingest_paths([huge])
+    assert out.status == "failed" and "over the 3 MB limit" in out.reason
+    assert base.documents() == [] and base.store.count() == 0
