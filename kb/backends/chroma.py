@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +14,20 @@ from kb.config import Settings
 from kb.errors import StoreError
 
 
-def chroma_client(settings: Settings) -> Any:
-    """A Chroma server client when KB_CHROMA_HOST is set, else the embedded store in data_dir."""
+def _forget_embedded(path: Path) -> None:
+    """Drop this process's cached Chroma system for `path`, so the next client loads the
+    store from disk: an embedded Chroma does not see other processes' writes otherwise."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(path)
+    # Not stopped: collections still held by in-flight queries keep working on it.
+    SharedSystemClient._identifier_to_system.pop(key, None)
+    SharedSystemClient._identifier_to_refcount.pop(key, None)
+
+
+def chroma_client(settings: Settings, fresh: bool = False) -> Any:
+    """A Chroma server client when KB_CHROMA_HOST is set, else the embedded store in data_dir
+    (`fresh`: reloaded from disk rather than this process's cached copy)."""
     import chromadb
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
@@ -25,6 +40,8 @@ def chroma_client(settings: Settings) -> Any:
             return client
         path = Path(settings.data_dir) / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            _forget_embedded(path)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         where = (
@@ -35,15 +52,35 @@ def chroma_client(settings: Settings) -> Any:
         raise StoreError(f"cannot open {where} ({exc}); check it is running/readable") from exc
 
 
-def chroma_vector_store(settings: Settings) -> ChromaVectorStore:
+@contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """Serialise opening the embedded store across processes: two processes creating it at
+    once race in Chroma's schema set-up ("table collections already exists")."""
+    if settings.chroma_host:
+        yield
+        return
+    data = Path(settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "chroma-open.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def chroma_vector_store(settings: Settings, fresh: bool = False) -> ChromaVectorStore:
     """kb's collection (cosine space; kb passes every embedding, so no embedding function)."""
-    client = chroma_client(settings)
-    try:
-        collection = client.get_or_create_collection(
-            settings.collection,
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
-    except Exception as exc:
-        raise StoreError(f"cannot open Chroma collection '{settings.collection}': {exc}") from exc
+    with _opening(settings):
+        client = chroma_client(settings, fresh)
+        try:
+            collection = client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"cannot open Chroma collection '{settings.collection}': {exc}"
+            ) from exc
     return ChromaVectorStore(chroma_collection=collection)
