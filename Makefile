@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: install
 	$(BIN)/kb ingest --if-empty sample_docs
+	$(BIN)/kb users init
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

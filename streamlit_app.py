@@ -6,23 +6,29 @@ import time
 
 import streamlit as st
 
-from kb import ui
+from kb import ui, ui_trust
+from kb.access import Principal
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from pages.shared.common import page_setup
+from pages.shared.common import open_kb, page_setup
+from pages.shared.signin import current_principal
 from pages.shared.sources import render_sources
 
-EMPTY_HELP = """**The knowledge base is empty**, so there is nothing to answer from yet.
+EMPTY_HELP = """**The knowledge base has no documents for you yet**, so there is nothing to
+answer from.
 
 To add documents:
 - an admin uploads them on the **Upload** page (PDF, Word, PowerPoint, Excel, HTML, Markdown,
   text, e-mail or CSV), or
 - on the server, run `kb ingest PATH...` with files or folders.
 
-Then come back here and ask away."""
+Then come back here and ask away. (Documents an admin restricted to groups you are not in do
+not count.)"""
 
 
-def render_turn(base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str]) -> None:
+def render_turn(
+    base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str], user: Principal
+) -> None:
     """One question and its answer, as kept in the session's history."""
     with st.chat_message("user"):
         st.markdown(ui.escape_markdown(turn.question))
@@ -30,48 +36,54 @@ def render_turn(base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str]
         if turn.answer is None:
             st.error(turn.error)
             return
+        if ui_trust.withdrawn(turn.answer, live):
+            st.caption(ui_trust.WITHDRAWN)
+            return
         st.markdown(ui.answer_markdown(turn.answer.text))
         st.caption(ui.timing_line(turn))
-        render_sources(base, turn.answer, key, live)
+        render_sources(base, turn.answer, key, live, user)
 
 
-def ask(base: KnowledgeBase, question: str, key: str, live: set[str]) -> ui.ChatTurn:
+def ask(
+    base: KnowledgeBase, question: str, key: str, live: set[str], user: Principal
+) -> ui.ChatTurn:
     """Answer a new question, streaming the text, and return it for the history."""
     with st.chat_message("user"):
         st.markdown(ui.escape_markdown(question))
     with st.chat_message("assistant"):
         started = time.perf_counter()
         try:
-            answer = base.ask(question)
+            answer = base.ask(question, user=user)
         except KBError as exc:
             st.error(str(exc))
             return ui.ChatTurn(question, None, time.perf_counter() - started, str(exc))
         turn = ui.ChatTurn(question, answer, time.perf_counter() - started)
         st.write_stream(ui.stream_pieces(ui.answer_markdown(answer.text)))
         st.caption(ui.timing_line(turn))
-        render_sources(base, answer, key, live)
+        render_sources(base, answer, key, live, user)
     return turn
 
 
 def chat() -> None:
     """The chat page: questions in, answers with numbered sources out."""
-    base = page_setup("Chat")
+    base, user = page_setup("Chat")
     history: list[ui.ChatTurn] = st.session_state.setdefault("history", [])
     st.title("Ask the knowledge base")
-    docs = base.documents()
+    docs = base.documents(user=user)
     if not docs:
         st.info(EMPTY_HELP, icon=":material/library_add:")
-        st.page_link(upload, label="Go to the Upload page", icon=":material/upload:")
+        if user.is_admin:
+            st.page_link(upload, label="Go to the Upload page", icon=":material/upload:")
         return
     st.caption(
-        f"{len(docs)} documents indexed. Answers quote them, and every [n] points to its "
+        f"{len(docs)} documents you can ask about. Answers quote them, and every [n] points to its "
         "source below the answer."
     )
     live = {d.doc_id for d in docs}
     for n, turn in enumerate(history):
-        render_turn(base, turn, str(n), live)
+        render_turn(base, turn, str(n), live, user)
     if question := st.chat_input("Ask a question about the documents"):
-        history.append(ask(base, question, str(len(history)), live))
+        history.append(ask(base, question, str(len(history)), live, user))
     # Last, so it is enabled as soon as the first answer is in the history.
     st.sidebar.button(
         "New chat", icon=":material/add_comment:", disabled=not history, on_click=history.clear
@@ -93,11 +105,14 @@ pages = {
     ],
     "Manage": [
         upload,
-        st.Page(
-            "pages/2_Admin.py",
-            title="Admin",
-            icon=":material/admin_panel_settings:",
-        ),
+        st.Page("pages/2_Admin.py", title="Admin", icon=":material/admin_panel_settings:"),
     ],
 }
-st.navigation(pages).run()
+# Admin pages are listed for admins only, and each page checks the role again itself (a URL
+# typed by hand, or Streamlit running a page file directly, never skips that check).
+base = open_kb()
+principal = current_principal(base)
+if principal is None or not principal.is_admin:
+    del pages["Manage"]
+signed_out = principal is None and base.settings.require_sign_in
+st.navigation(pages, position="hidden" if signed_out else "sidebar").run()

@@ -37,7 +37,7 @@ def table(rows: list[dict[str, object]], empty: str) -> None:
         st.caption(empty)
 
 
-base = page_setup("Source inspector", "wide")
+base, user = page_setup("Source inspector", "wide")
 st.title("Source inspector")
 st.caption(
     "Type a question to see how it is retrieved: the dense (embedding) hits, the keyword "
@@ -61,14 +61,14 @@ if not query.strip():
     st.info("Type a query above, or pick a question you asked in the chat.")
     st.stop()
 try:
-    answer = base.ask(query, k)
+    answer = base.ask(query, k, user=user)
     trace = answer.trace
 except KBError as exc:
     fail(str(exc))
 
 st.caption("Timings: " + ", ".join(f"{n} {ui.format_seconds(s)}" for n, s in trace.timings.items()))
 ids = [i for i, _ in trace.dense[:ROWS]] + [i for i, _ in trace.keyword[:ROWS]]
-info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]])
+info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]], user)
 
 st.subheader(f"1. Dense hits ({len(trace.dense)} candidates, cosine similarity)")
 table(ui.leg_rows(trace.dense, info, ROWS), "No dense hits: the store is empty.")

@@ -8,11 +8,12 @@ from typing import Literal, NoReturn
 import streamlit as st
 
 from kb import ui
+from kb.access import Principal
 from kb.config import load_settings
 from kb.errors import KBError
 from kb.ingest import IngestOutcome
 from kb.knowledge_base import KnowledgeBase
-from pages.shared.signin import sign_out_button
+from pages.shared.signin import require_admin, require_user, sidebar
 
 
 @st.cache_resource(show_spinner="Loading the knowledge base and the embedding model…")
@@ -71,13 +72,21 @@ def index_samples_on_first_run(base: KnowledgeBase) -> None:
         )
 
 
-def page_setup(title: str, layout: Literal["centered", "wide"] = "centered") -> KnowledgeBase:
-    """Title and layout, the shared KnowledgeBase, first-run indexing, the sidebar's sign-out."""
+def page_setup(
+    title: str, layout: Literal["centered", "wide"] = "centered", *, admin: bool = False
+) -> tuple[KnowledgeBase, Principal]:
+    """Title and layout, the shared KnowledgeBase, sign-in (and the admin check on admin
+    pages), first-run indexing, the sidebar's sign-out. Returns the base and who is asking."""
     # Every page calls this itself, so a page also works when Streamlit runs it without the
-    # entry script (its legacy pages/ folder mode, until the main page has run once).
+    # entry script (its legacy pages/ folder mode, until the main page has run once), and a
+    # page opened by its URL checks the session's role on the server before showing anything.
     # One set_page_config per run: a second call in the same run was lost after st.rerun().
     st.set_page_config(page_title=f"{title} · kb", page_icon=":material/menu_book:", layout=layout)
     base = open_kb()
+    st.session_state["kb_page"] = title
+    principal = require_user(base)
+    sidebar(base, principal)
+    if admin:
+        require_admin(base, principal)
     index_samples_on_first_run(base)
-    sign_out_button(base)
-    return base
+    return base, principal
