@@ -31,3 +31,7 @@ class NotFoundError(KBError):
 
 class GenerationError(KBError):
     """The language model failed to produce an answer."""
+
+
+class PermissionDeniedError(KBError):
+    """The signed-in user's role does not allow the action."""

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from kb.access import EVERYONE
 from kb.chunking import Chunk, chunk_blocks, search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
@@ -104,6 +107,25 @@ class _Prepared:
 Progress = Callable[[int, int, IngestOutcome], None]
 
 
+_SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+def original_file(folder: Path, doc_id: str, version: str, name: str, kind: str) -> Path:
+    """The stored original of a version: folder/doc_id/version + a safe extension."""
+    suffix = PurePath(name.replace("\\", "/")).suffix.lower()
+    if not _SAFE_SUFFIX.fullmatch(suffix):
+        suffix = f".{kind}"
+    return folder / doc_id / f"{version}{suffix}"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 class Ingestor:
     """Adds, replaces and re-indexes documents so readers always see one whole version."""
 
@@ -118,6 +140,7 @@ class Ingestor:
     ) -> None:
         self.settings, self.registry, self.store = settings, registry, store
         self.cache, self.embed_model, self.originals = cache, embed_model, originals
+        self._groups: tuple[str, ...] | None = None  # of the run in progress (None: keep)
 
     def version_for(self, sha: str) -> str:
         """Version tag: the bytes plus the chunking settings and pipeline that cut them."""
@@ -126,9 +149,9 @@ class Ingestor:
         return f"{sha[:12]}{hashlib.sha1(recipe.encode()).hexdigest()[:4]}"
 
     def original_path(self, doc: Document) -> Path:
-        """Where a version's original bytes are kept."""
-        suffix = Path(doc.name).suffix.lower() or f".{doc.kind}"
-        return self.originals / doc.doc_id / f"{doc.version}{suffix}"
+        """Where a version's original bytes are kept: named by id and version only, so the
+        uploaded file name (display data) never becomes part of a path."""
+        return original_file(self.originals, doc.doc_id, doc.version, doc.name, doc.kind)
 
     def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
         data = source.read()
@@ -142,6 +165,10 @@ class Ingestor:
         version = self.version_for(sha)
         old = self.registry.get(doc_id)
         if old and old.version == version and not reindex:
+            if self._groups is not None and self._groups != old.groups:
+                self.registry.set_groups(doc_id, self._groups)
+                reason = f"access groups set to {', '.join(self._groups)}"
+                return IngestOutcome(source.name, "unchanged", doc_id, old.chunks, reason=reason)
             return IngestOutcome(source.name, "unchanged", doc_id, old.chunks)
         if source.blocks is not None:
             kind, blocks = "txt", source.blocks
@@ -197,12 +224,17 @@ class Ingestor:
             pages=p.pages,
             chunks=len(nodes),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            # New documents are open to everyone unless the uploader said otherwise; a new
+            # version keeps the groups of the one it replaces.
+            groups=self._groups or (p.old.groups if p.old else (EVERYONE,)),
         )
         same_version = p.old is not None and p.old.version == p.version
         path = self.original_path(doc)
+        # The journal row names the work until it is whole: a crash anywhere below leaves it,
+        # and recovery (kb.integrity) resumes from the saved original or reports it.
+        self.registry.begin(p.doc_id, p.version, "ingest", name, doc.groups)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(p.data)
+            write_atomic(path, p.data)
             if same_version:
                 # A forced re-index of identical chunks: rewrite them in place, ids unchanged,
                 # so readers never see the document missing.
@@ -214,6 +246,7 @@ class Ingestor:
             if not same_version:
                 self.store.delete_version(p.doc_id, p.version)
                 path.unlink(missing_ok=True)
+            self.registry.end(p.doc_id, p.version)
             raise
         status = "indexed"
         if p.old and not same_version:
@@ -227,13 +260,27 @@ class Ingestor:
             status = "replaced" if p.old.sha256 != p.sha else "reindexed"
         elif same_version:
             status = "reindexed"
+        self.registry.end(p.doc_id, p.version)
         return IngestOutcome(name, status, p.doc_id, len(nodes))
 
     def run(
-        self, sources: Iterable[Source], progress: Progress | None = None, reindex: bool = False
+        self,
+        sources: Iterable[Source],
+        progress: Progress | None = None,
+        reindex: bool = False,
+        groups: tuple[str, ...] | None = None,
     ) -> list[IngestOutcome]:
-        """Ingest every source; a failed file is reported and the rest go on."""
-        items = list(sources)
+        """Ingest every source (new ones open to `groups`, default everyone; None keeps a
+        replaced document's groups); a failed file is reported and the rest go on."""
+        self._groups = groups
+        try:
+            return self._run(list(sources), progress, reindex)
+        finally:
+            self._groups = None
+
+    def _run(
+        self, items: list[Source], progress: Progress | None, reindex: bool
+    ) -> list[IngestOutcome]:
         outcomes: list[IngestOutcome] = []
         last = {doc_id_for(s.name): n for n, s in enumerate(items)}
         for n, s in enumerate(items):

@@ -42,6 +42,18 @@ class KeywordIndex:
         self.retriever = retriever
         self.generation = generation
         self._pos = {cid: i for i, cid in enumerate(ids)}
+        self._docs: np.ndarray | None = None
+
+    def mask(self, allowed: set[str] | None, forbidden: set[str]) -> np.ndarray | None:
+        """One bool per id: True where the chunk's document is allowed (None: no mask)."""
+        if allowed is None:
+            return None
+        if self._docs is None:
+            # Chunk ids are "doc_id:version:index"; the doc part, once per index.
+            self._docs = np.array([cid.rsplit(":", 2)[0] for cid in self.ids], dtype=object)
+        if len(forbidden) < len(allowed):
+            return ~np.isin(self._docs, list(forbidden))
+        return np.isin(self._docs, list(allowed))
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], generation: int) -> KeywordIndex:
@@ -65,6 +77,7 @@ class KeywordIndex:
             return []
         scores = self.retriever.get_scores(tokens)
         if mask is not None:
+            # Masked chunks score 0 before top-k is taken, and 0s are never returned.
             scores = np.where(mask, scores, 0.0)
         k = min(k, len(self.ids))
         top = np.argpartition(-scores, k - 1)[:k]

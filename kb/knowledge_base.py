@@ -6,18 +6,22 @@ import mimetypes
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
+from kb import integrity
+from kb.access import SYSTEM, Principal, normalize_groups, require_admin
 from kb.answer import NOT_FOUND, Answer, extractive_answer, is_relevant
+from kb.audit import AuditEvent, AuditLog
 from kb.chunking import search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
-from kb.errors import IngestError, KBError, NotFoundError
+from kb.errors import IngestError, KBError, NotFoundError, PermissionDeniedError
 from kb.ingest import Ingestor, IngestOutcome, Progress, Source
 from kb.keyword import KeywordIndex
 from kb.locking import WriteLock
@@ -69,34 +73,46 @@ class KnowledgeBase:
         self.originals = data / "originals"
         self.keyword_dir = data / "keyword"
         self.lock = WriteLock(data / "write.lock")
+        self.audit = AuditLog(data / "audit.sqlite")
         self.ingestor = Ingestor(
             settings, self.registry, self.store, self.cache, self.embed_model, self.originals
         )
         self.searcher = Searcher(
-            settings, self.store, self.embed_model, self.view, self.registry.generation
+            settings, self.store, self.embed_model, self.view, self.registry.stamp
         )
         self.llm = build_llm(settings)  # None: answers are extractive
         self._view: View | None = None
         self._view_lock = threading.Lock()
+        self.recovered: list[str] = []  # what the last recovery of interrupted work did
+        if self.registry.pending():
+            # A writer crashed here: finish its work now, unless another writer is busy.
+            with self.lock.try_hold() as free:
+                if free:
+                    self._recover()
 
     # -- what readers see ---------------------------------------------------------------
     def view(self) -> View:
-        """The keyword index and live versions for the registry's current generation."""
-        generation = self.registry.generation()
+        """The keyword index, live versions and access groups as the registry has them now."""
+        stamp = self.registry.stamp()
         current = self._view
-        if current is not None and current.keyword.generation == generation:
+        if current is not None and current.stamp == stamp:
             return current
         with self._view_lock:
-            if self._view is None or self._view.keyword.generation != generation:
-                self._view = self._load_view(generation)
+            if self._view is None or self._view.stamp != self.registry.stamp():
+                self._view = self._load_view()
             return self._view
 
-    def _load_view(self, generation: int) -> View:
-        active = self.registry.active_versions()
-        saved = KeywordIndex.load(self.keyword_dir)
-        if saved is None or saved.generation != generation:
-            saved = self._rebuild_keyword(generation, active)
-        return View(saved, active)
+    def _load_view(self) -> View:
+        stamp, active, groups = self.registry.snapshot()
+        generation = stamp[0]
+        if self._view is not None and self._view.keyword.generation == generation:
+            keyword = self._view.keyword  # only access groups changed: same chunks
+        else:
+            saved = KeywordIndex.load(self.keyword_dir)
+            if saved is None or saved.generation != generation:
+                saved = self._rebuild_keyword(generation, active)
+            keyword = saved
+        return View(keyword, active, groups, stamp)
 
     def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
         ids, texts = [], []
@@ -116,51 +132,132 @@ class KnowledgeBase:
         return index
 
     # -- writing ------------------------------------------------------------------------
+    def _require_admin(self, actor: Principal, action: str) -> None:
+        try:
+            require_admin(actor, action)
+        except PermissionDeniedError:
+            self.audit.record(getattr(actor, "name", str(actor)), "denied", attempted=action)
+            raise
+
     def ingest(
-        self, sources: Iterable[Source], progress: Progress | None = None
+        self,
+        sources: Iterable[Source],
+        progress: Progress | None = None,
+        *,
+        groups: Sequence[str] | None = None,
+        actor: Principal = SYSTEM,
     ) -> list[IngestOutcome]:
-        """Add or replace files; unchanged bytes are skipped, failures reported per file."""
-        with self.lock.hold():
-            outcomes = self.ingestor.run(sources, progress)
-            self._after_write()
+        """Add or replace files (admins only); unchanged bytes are skipped, failures reported
+        per file. New documents get `groups` (default everyone); a replaced one keeps its
+        groups unless `groups` is given."""
+        self._require_admin(actor, "upload documents")
+        wanted = normalize_groups(groups) if groups is not None else None
+        with self._writing():
+            outcomes = self.ingestor.run(sources, progress, groups=wanted)
+        self._audit_outcomes(actor, outcomes, "upload")
         return outcomes
+
+    def _audit_outcomes(
+        self, actor: Principal, outcomes: list[IngestOutcome], default: str
+    ) -> None:
+        for o in outcomes:
+            action = {"replaced": "replace", "reindexed": "reindex"}.get(o.status, default)
+            self.audit.record(
+                actor.name,
+                action,
+                name=o.name,
+                doc_id=o.doc_id,
+                status=o.status,
+                chunks=o.chunks,
+                reason=o.reason,
+            )
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The write lock, with interrupted work finished first and the sweep after."""
+        with self.lock.hold():
+            self._recover()
+            yield
+            self._after_write()
+
+    def _recover(self) -> None:
+        """Finish what a crashed writer left (lock held); reports go to the audit log."""
+        if not self.registry.pending():
+            return
+        self.recovered = integrity.recover(self)
+        for line in self.recovered:
+            self.audit.record(SYSTEM.name, "recover", report=line)
 
     def _after_write(self) -> None:
         """Sweep invisible chunks and bring the keyword index up to date (lock held)."""
-        self.repair()
+        integrity.sweep(self)
         self.view()
 
-    def repair(self) -> int:
-        """Delete chunks of no live version (left by a crash or failed clean-up); returns how
-        many. Safe only under the write lock: an ingest in flight owns such chunks."""
+    def repair(self, *, actor: Principal = SYSTEM) -> list[str]:
+        """Finish or undo interrupted writes and delete chunks and files of no live version
+        (left by a crash or a failed clean-up); returns what was done."""
+        self._require_admin(actor, "repair the index")
         with self.lock.hold():
-            active = self.registry.active_versions()
-            orphans = [cid for cid in self.store.all_ids() if not is_live(cid, active)]
-            if orphans:
-                self.store.delete_ids(orphans)
-            return len(orphans)
+            self.recovered = integrity.recover(self)
+            self.view()
+            return self.recovered
 
     def ingest_paths(
-        self, paths: Sequence[str | Path], progress: Progress | None = None
+        self,
+        paths: Sequence[str | Path],
+        progress: Progress | None = None,
+        *,
+        groups: Sequence[str] | None = None,
+        actor: Principal = SYSTEM,
     ) -> list[IngestOutcome]:
-        """Ingest files and folders from disk."""
-        return self.ingest(expand_paths(paths), progress)
+        """Ingest files and folders from disk (admins only)."""
+        self._require_admin(actor, "upload documents")
+        return self.ingest(expand_paths(paths), progress, groups=groups, actor=actor)
 
-    def delete(self, id_or_name: str) -> Document:
-        """Remove a document: registry entry, chunks, keyword entries and stored original."""
-        with self.lock.hold():
+    def delete(self, id_or_name: str, *, actor: Principal = SYSTEM) -> Document:
+        """Remove a document (admins only): registry entry, chunks, keyword entries and
+        stored original."""
+        self._require_admin(actor, "delete documents")
+        with self._writing():
             doc = self.registry.find(id_or_name)
+            self.registry.begin(doc.doc_id, doc.version, "delete", doc.name, doc.groups)
             self.registry.remove(doc.doc_id)  # invisible to readers from here on
             self.store.delete_version(doc.doc_id, doc.version)
             shutil.rmtree(self.originals / doc.doc_id, ignore_errors=True)
-            self._after_write()
+            self.registry.end(doc.doc_id, doc.version)
+        self.audit.record(actor.name, "delete", name=doc.name, doc_id=doc.doc_id)
         return doc
 
-    def reindex(
-        self, ids_or_names: Sequence[str] = (), progress: Progress | None = None
-    ) -> list[IngestOutcome]:
-        """Parse, chunk and index stored originals again (all when none are named)."""
+    def set_groups(self, id_or_name: str, groups: Sequence[str], *, actor: Principal) -> Document:
+        """Change who may read a document (admins only); the next query of every reader,
+        in this process or another, already obeys it."""
+        self._require_admin(actor, "change document permissions")
+        wanted = normalize_groups(groups)
         with self.lock.hold():
+            doc = self.registry.find(id_or_name)
+            self.registry.set_groups(doc.doc_id, wanted)
+            updated = self.registry.find(doc.doc_id)
+        self.audit.record(
+            actor.name,
+            "set_groups",
+            name=doc.name,
+            doc_id=doc.doc_id,
+            before=list(doc.groups),
+            after=list(wanted),
+        )
+        return updated
+
+    def reindex(
+        self,
+        ids_or_names: Sequence[str] = (),
+        progress: Progress | None = None,
+        *,
+        actor: Principal = SYSTEM,
+    ) -> list[IngestOutcome]:
+        """Parse, chunk and index stored originals again (all when none are named; admins
+        only)."""
+        self._require_admin(actor, "re-index documents")
+        with self._writing():
             docs = (
                 [self.registry.find(x) for x in ids_or_names]
                 if ids_or_names
@@ -175,17 +272,23 @@ class KnowledgeBase:
                     )
                 sources.append(Source(doc.name, path=path))
             outcomes = self.ingestor.run(sources, progress, reindex=True)
-            self._after_write()
+        self._audit_outcomes(actor, outcomes, "reindex")
         return outcomes
 
     # -- reading ------------------------------------------------------------------------
-    def documents(self) -> list[Document]:
-        """Every registered document."""
-        return self.registry.list()
+    def documents(self, *, user: Principal = SYSTEM) -> list[Document]:
+        """The registered documents `user` may read (all, for admins)."""
+        return [d for d in self.registry.list() if user.can_see(d.groups)]
 
-    def document(self, id_or_name: str) -> Document:
-        """One document by id or file name."""
-        return self.registry.find(id_or_name)
+    def document(self, id_or_name: str, *, user: Principal = SYSTEM) -> Document:
+        """One document by id or file name; one `user` may not read is 'not found'."""
+        doc = self.registry.find(id_or_name)
+        if not user.can_see(doc.groups):
+            # The same words as a missing document: a refusal would confirm it exists.
+            raise NotFoundError(
+                f"no document with id or name '{id_or_name}'; `kb docs list` shows them"
+            )
+        return doc
 
     def is_empty(self) -> bool:
         """Whether no document is indexed."""
@@ -195,13 +298,22 @@ class KnowledgeBase:
         """Whether nothing was ever indexed here (an emptied store does not count)."""
         return self.registry.generation() == 0
 
-    def chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
-        """Stored chunks (text and metadata) by id, for showing retrieval steps."""
-        return self.store.get(list(dict.fromkeys(ids)))
+    def chunks(self, ids: Sequence[str], *, user: Principal = SYSTEM) -> dict[str, StoredChunk]:
+        """Stored chunks (text and metadata) by id, for showing retrieval steps; chunks of
+        documents `user` may not read are left out as if missing."""
+        wanted = list(dict.fromkeys(ids))
+        if not user.is_admin:
+            groups = self.view().groups
+            wanted = [
+                cid
+                for cid in wanted
+                if cid.count(":") >= 2 and user.can_see(groups.get(parse_chunk_id(cid)[0], ()))
+            ]
+        return self.store.get(wanted)
 
-    def original(self, id_or_name: str) -> tuple[str, bytes, str]:
+    def original(self, id_or_name: str, *, user: Principal = SYSTEM) -> tuple[str, bytes, str]:
         """(file name, bytes, MIME type) of a document's stored original."""
-        doc = self.registry.find(id_or_name)
+        doc = self.document(id_or_name, user=user)
         path = self.ingestor.original_path(doc)
         try:
             data = path.read_bytes()
@@ -210,36 +322,83 @@ class KnowledgeBase:
         mime = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"
         return doc.name, data, mime
 
-    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
-        """The top-k passages for `query` with their dense, keyword and fused scores."""
-        return self.searcher.search(query, k, mode)
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        *,
+        user: Principal = SYSTEM,
+    ) -> list[Hit]:
+        """The top-k passages `user` may read for `query`, with dense, keyword and fused
+        scores."""
+        hits = self.searcher.search(query, k, mode, user=user)
+        self._audit_retrieval(user, "search", query, hits, mode=mode)
+        return hits
 
-    def trace(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> Trace:
-        """The retrieval step by step (dense, keyword, fused), for the source inspector."""
-        return self.searcher.trace(query, k, mode)
+    def trace(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        *,
+        user: Principal = SYSTEM,
+    ) -> Trace:
+        """The retrieval step by step (dense, keyword, fused) over what `user` may read."""
+        trace = self.searcher.trace(query, k, mode, user=user)
+        self._audit_retrieval(user, "search", query, trace.hits, mode=mode)
+        return trace
 
-    def retriever(self, k: int | None = None) -> HybridRetriever:
-        """A LlamaIndex retriever over the hybrid search."""
-        return HybridRetriever(self.searcher, k)
+    def retriever(self, k: int | None = None, *, user: Principal = SYSTEM) -> HybridRetriever:
+        """A LlamaIndex retriever over the hybrid search, limited to what `user` may read."""
+        return HybridRetriever(self.searcher, k, user)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """A grounded answer with [n] citations, or the 'not in the knowledge base' reply."""
+    def _audit_retrieval(
+        self, user: Principal, action: str, query: str, hits: Sequence[Hit], **extra: Any
+    ) -> None:
+        docs = list(dict.fromkeys(h.doc_id for h in hits))
+        names = list(dict.fromkeys(h.name for h in hits))
+        self.audit.record(user.name, action, query=query, doc_ids=docs, names=names, **extra)
+
+    def ask(self, question: str, k: int | None = None, *, user: Principal = SYSTEM) -> Answer:
+        """A grounded answer from what `user` may read, with [n] citations, or the 'not in
+        the knowledge base' reply."""
         question = question.strip()
         if not question:
             raise KBError("the question is empty; type a question")
         started = time.perf_counter()
-        trace = self.searcher.trace(question, k)
+        trace = self.searcher.trace(question, k, user=user)
         timings = {"retrieval": time.perf_counter() - started}
         if not is_relevant(trace.hits, self.settings.min_relevance):
+            self._audit_retrieval(user, "ask", question, trace.hits, found=False)
             return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, trace=trace)
         t = time.perf_counter()
         text, citations, extract = extractive_answer(
             question, trace.hits, self.embed_model.get_text_embedding_batch
         )
         timings["generation"] = time.perf_counter() - t
+        self._audit_retrieval(user, "ask", question, trace.hits, found=True)
         return Answer(
             question, text, citations, trace.hits, True, "extractive", extract, timings, trace
         )
+
+    # -- audit --------------------------------------------------------------------------
+    def record_event(self, actor: Principal | str, action: str, **detail: Any) -> None:
+        """Append an event to the audit log (pages record sign-ins this way)."""
+        name = actor.name if isinstance(actor, Principal) else str(actor)
+        self.audit.record(name, action, **detail)
+
+    def audit_events(self, limit: int = 500, *, actor: Principal) -> list[AuditEvent]:
+        """The newest audit events, newest first (admins only)."""
+        self._require_admin(actor, "read the audit log")
+        return self.audit.events(limit)
+
+    def audit_csv(self, *, actor: Principal) -> str:
+        """The whole audit log as CSV, oldest first (admins only)."""
+        self._require_admin(actor, "export the audit log")
+        text = self.audit.csv()
+        self.audit.record(actor.name, "audit_export")
+        return text
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""
@@ -259,28 +418,6 @@ class KnowledgeBase:
         }
 
     def check(self) -> list[str]:
-        """Disagreements between registry, Chroma and the keyword index (empty: consistent)."""
-        active = self.registry.active_versions()
-        problems = []
-        stored: dict[str, int] = {}
-        live: set[str] = set()
-        for cid in self.store.all_ids():
-            if not is_live(cid, active):
-                problems.append(f"orphan chunk {cid} in Chroma")
-                continue
-            live.add(cid)
-            doc_id = parse_chunk_id(cid)[0]
-            stored[doc_id] = stored.get(doc_id, 0) + 1
-        for doc in self.registry.list():
-            if stored.get(doc.doc_id, 0) != doc.chunks:
-                problems.append(
-                    f"{doc.name}: registry says {doc.chunks} chunks, Chroma has "
-                    f"{stored.get(doc.doc_id, 0)}"
-                )
-        keyword = set(self.view().keyword.ids)
-        if keyword != live:
-            problems.append(
-                f"keyword index has {len(keyword - live)} extra and "
-                f"{len(live - keyword)} missing chunks"
-            )
-        return problems
+        """Disagreements between registry, Chroma, keyword index and originals, and work a
+        crash interrupted (empty: consistent)."""
+        return integrity.check(self)

@@ -37,3 +37,30 @@ class WriteLock:
                 finally:
                     self._depth = 0
                     fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def try_hold(self) -> Iterator[bool]:
+        """Hold the lock for the block if it is free now; yields whether it was taken."""
+        if not self._thread_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._depth:
+                with self.hold():
+                    yield True
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                self._depth = 1
+                try:
+                    yield True
+                finally:
+                    self._depth = 0
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()

@@ -89,8 +89,11 @@ class ChunkStore:
         for start in range(0, len(ids), _PAGE):
             self._collection.delete(ids=ids[start : start + _PAGE])
 
-    def query(self, embedding: list[float], k: int) -> list[tuple[str, float]]:
-        """Ids of the `k` nearest chunks with their cosine similarity, best first."""
+    def query(
+        self, embedding: list[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Ids of the `k` nearest chunks (among those matching the Chroma `where` filter)
+        with their cosine similarity, best first."""
         if k <= 0:
             return []
         try:
@@ -98,7 +101,7 @@ class ChunkStore:
             # afterwards. Going through ChromaVectorStore.query would decode ~100 nodes of
             # metadata per question, which doubled retrieval time at 100k chunks.
             result = self._collection.query(
-                query_embeddings=[embedding], n_results=k, include=["distances"]
+                query_embeddings=[embedding], n_results=k, where=where, include=["distances"]
             )
         except Exception as exc:
             raise StoreError(f"Chroma query failed: {exc}") from exc
