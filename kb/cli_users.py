@@ -63,12 +63,12 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         user = users.set_password(args.name, None if args.oidc_only else read_password())
         print(f"changed the password of {user.name}; their open sessions end at their next click")
     else:
-        user = users.get(args.name)
-        if user is None:
+        found = users.get(args.name)
+        if found is None:
             raise KBError(f"no user named {args.name[:60]!r}; see `kb users list`")
         groups = _groups(args.groups)
         if args.add_group or args.remove_group:
-            current = set(user.groups if groups is None else groups)
+            current = set(found.groups if groups is None else groups)
             current |= set(_groups(args.add_group) or [])
             current -= set(_groups(args.remove_group) or [])
             groups = sorted(current)

@@ -18,7 +18,6 @@ from kb.knowledge_base import KnowledgeBase
 from tests.app_helpers import (
     ADMIN,
     APP,
-    EMPLOYEE,
     PASSWORD,
     ROOT,
     SAMPLE_DOCS,
@@ -30,7 +29,11 @@ from tests.app_helpers import (
     set_app_env,
 )
 
-UPLOAD, ADMIN_PAGE, INSPECTOR = "pages/1_Upload.py", "pages/2_Admin.py", "pages/3_Source_inspector.py"
+UPLOAD, ADMIN_PAGE, INSPECTOR = (
+    "pages/1_Upload.py",
+    "pages/2_Admin.py",
+    "pages/3_Source_inspector.py",
+)
 
 
 def start(user: str | None = ADMIN) -> AppTest:

@@ -148,8 +148,8 @@ def users_cmd(*args: str, data: Path, stdin: str = "") -> subprocess.CompletedPr
 
 
 def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
-    from kb.config import load_settings
     from kb.auth import Authenticator
+    from kb.config import load_settings
 
     data = tmp_path / "data"
     pw = "a long enough passphrase\n"
@@ -208,14 +208,12 @@ def test_password_is_never_an_argument() -> None:
 
 
 def test_users_init_creates_one_admin_once(tmp_path: Path) -> None:
-    from kb.config import load_settings
     from kb.auth import Authenticator
+    from kb.config import load_settings
 
     first = users_cmd("init", data=tmp_path)
     assert first.returncode == 0
-    password = next(
-        ln.strip() for ln in first.stderr.splitlines()[3:] if ln.startswith("      ")
-    )
+    password = next(ln.strip() for ln in first.stderr.splitlines()[3:] if ln.startswith("      "))
     principal, _ = Authenticator(load_settings(data_dir=tmp_path)).sign_in("admin", password)
     assert principal.is_admin
     again = users_cmd("init", data=tmp_path)

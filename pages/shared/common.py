@@ -84,7 +84,7 @@ def page_setup(
     st.set_page_config(page_title=f"{title} · kb", page_icon=":material/menu_book:", layout=layout)
     base = open_kb()
     st.session_state["kb_page"] = title
-    principal = require_user(base)
+    principal = require_user(base, admin_page=admin)
     sidebar(base, principal)
     if admin:
         require_admin(base, principal)

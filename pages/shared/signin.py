@@ -1,4 +1,4 @@
-"""Sign-in for every page: who this session is (users file, bootstrap admin or OIDC), on the server."""
+"""Sign-in for every page: who this session is (users file, bootstrap admin or OIDC)."""
 
 from __future__ import annotations
 
@@ -43,9 +43,11 @@ def providers() -> list[str | None]:
 
 
 def _oidc_user() -> dict[str, Any] | None:
-    if not providers() or not st.user.is_logged_in:
+    # st.user has no is_logged_in at all without an [auth] section: ask providers() first.
+    if not providers():
         return None
-    return st.user.to_dict()
+    user = st.user.to_dict()
+    return user if user.get("is_logged_in") else None
 
 
 def current_principal(base: KnowledgeBase) -> Principal | None:
@@ -99,7 +101,7 @@ def sign_in_screen(base: KnowledgeBase, why: str) -> None:
     for provider in providers():
         label = ui_trust.provider_label(provider)
         if st.button(f"Sign in with {label}", icon=":material/login:", key=f"oidc-{provider}"):
-            st.login(provider) if provider else st.login()
+            st.login(provider)
     if auth.has_password_users():
         _password_form(base, auth)
     elif not providers():
@@ -107,11 +109,16 @@ def sign_in_screen(base: KnowledgeBase, why: str) -> None:
     st.stop()
 
 
-def require_user(base: KnowledgeBase) -> Principal:
+ADMINS_SIGN_IN = "This page is for admins: sign in with an admin account."
+
+
+def require_user(base: KnowledgeBase, admin_page: bool = False) -> Principal:
     """The signed-in principal; a guest if sign-in is optional; otherwise the sign-in form."""
     principal = current_principal(base)
     if principal is not None:
         return principal
+    if admin_page:
+        sign_in_screen(base, ADMINS_SIGN_IN)
     if not base.settings.require_sign_in and not st.session_state.get(WANTS_SIGN_IN_KEY):
         return GUEST
     sign_in_screen(base, "Sign in to use the knowledge base.")
@@ -123,7 +130,7 @@ def require_admin(base: KnowledgeBase, principal: Principal) -> None:
     if principal.is_admin:
         return
     if principal == GUEST:
-        sign_in_screen(base, "This page is for admins: sign in with an admin account.")
+        sign_in_screen(base, ADMINS_SIGN_IN)
     base.record_event(principal, "denied", page=st.session_state.get("kb_page", ""))
     st.error(ui_trust.admins_only(principal), icon=":material/block:")
     st.stop()
@@ -134,7 +141,7 @@ def sign_out(base: KnowledgeBase, principal: Principal) -> None:
     base.record_event(principal, "sign_out")
     st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(OIDC_SEEN_KEY, None)
-    if st.user.is_logged_in:
+    if _oidc_user() is not None:
         st.logout()
     st.rerun()
 
