@@ -11,7 +11,7 @@ from kb.access import Principal
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from pages.shared.common import open_kb, page_setup
-from pages.shared.signin import current_principal
+from pages.shared.identity import current_principal
 from pages.shared.sources import render_sources
 
 EMPTY_HELP = """**The knowledge base has no documents for you yet**, so there is nothing to

@@ -8,7 +8,7 @@ from kb import ui, ui_trust
 from kb.errors import KBError
 from kb.ingest import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
-from pages.shared.signin import authenticator
+from pages.shared.identity import authenticator
 
 base, admin = page_setup("Upload", admin=True)
 settings = base.settings

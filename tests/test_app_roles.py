@@ -14,7 +14,7 @@ from kb.config import load_settings
 from kb.errors import PermissionDeniedError
 from kb.knowledge_base import KnowledgeBase
 from kb.users import UsersFile
-from pages.shared.signin import SESSION_KEY
+from pages.shared.identity import SESSION_KEY
 from tests.app_helpers import (
     ADMIN,
     APP,

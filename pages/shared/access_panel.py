@@ -12,7 +12,7 @@ from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.registry import Document
 from pages.shared.admin_actions import FLASH_KEY
-from pages.shared.signin import authenticator
+from pages.shared.identity import authenticator
 
 
 def _apply(

@@ -1,75 +1,25 @@
-"""Sign-in for every page: who this session is (users file, bootstrap admin or OIDC)."""
+"""Sign-in for every page: the form, the role checks, signing out, the sidebar line."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import streamlit as st
 
 from kb import ui_trust
 from kb.access import Principal
-from kb.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, SignInError, oidc_providers
-from kb.config import Settings
+from kb.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, SignInError
 from kb.knowledge_base import KnowledgeBase
-
-SESSION_KEY = "kb_session"  # a kb.auth.Session after a password sign-in
-OIDC_SEEN_KEY = "kb_oidc_seen"  # the OIDC identity whose sign-in this session audited
-WANTS_SIGN_IN_KEY = "kb_wants_sign_in"  # a guest clicked "Sign in"
-
-
-@st.cache_resource
-def _authenticator(_settings: Settings, key: str) -> Authenticator:
-    # One per users file and process: its throttle counts wrong passwords across sessions.
-    return Authenticator(_settings)
-
-
-def authenticator(base: KnowledgeBase) -> Authenticator:
-    """The process's Authenticator for this knowledge base's settings."""
-    s = base.settings
-    return _authenticator(s, f"{s.users_file}|{s.data_dir}|{s.password_min_length}")
-
-
-def _auth_section() -> dict[str, Any]:
-    if not st.secrets.load_if_toml_exists():
-        return {}
-    section = st.secrets.get("auth")
-    return section.to_dict() if hasattr(section, "to_dict") else dict(section or {})
-
-
-def providers() -> list[str | None]:
-    """The OIDC providers configured in .streamlit/secrets.toml (None: the default one)."""
-    return oidc_providers(_auth_section())
-
-
-def _oidc_user() -> dict[str, Any] | None:
-    # st.user has no is_logged_in at all without an [auth] section: ask providers() first.
-    if not providers():
-        return None
-    user = st.user.to_dict()
-    return user if user.get("is_logged_in") else None
-
-
-def current_principal(base: KnowledgeBase) -> Principal | None:
-    """Who this session is signed in as right now, or None (role and groups are re-read)."""
-    claims = _oidc_user()
-    if claims is not None:
-        email = str(claims.get("email", ""))
-        try:
-            principal = authenticator(base).oidc_principal(claims)
-        except SignInError as exc:
-            if st.session_state.get(OIDC_SEEN_KEY) != ("refused", email):
-                st.session_state[OIDC_SEEN_KEY] = ("refused", email)
-                base.record_event(
-                    email or "unknown", "sign_in_failed", method="oidc", reason=str(exc)
-                )
-            st.session_state["kb_oidc_error"] = str(exc)
-            return None
-        if st.session_state.get(OIDC_SEEN_KEY) != ("ok", email):
-            st.session_state[OIDC_SEEN_KEY] = ("ok", email)
-            base.record_event(principal, "sign_in", method="oidc")
-        return principal
-    return authenticator(base).resume(st.session_state.get(SESSION_KEY))
+from pages.shared.identity import (
+    OIDC_ERROR_KEY,
+    OIDC_SEEN_KEY,
+    SESSION_KEY,
+    WANTS_SIGN_IN_KEY,
+    authenticator,
+    current_principal,
+    oidc_user,
+    providers,
+)
 
 
 def _password_form(base: KnowledgeBase, auth: Authenticator) -> None:
@@ -95,7 +45,7 @@ def sign_in_screen(base: KnowledgeBase, why: str) -> None:
     """The sign-in form (and OIDC buttons), then stop this run."""
     auth = authenticator(base)
     st.info(why, icon=":material/lock:")
-    if error := st.session_state.pop("kb_oidc_error", None):
+    if error := st.session_state.pop(OIDC_ERROR_KEY, None):
         st.error(error)
         st.button("Sign out of the identity provider", on_click=st.logout)
     for provider in providers():
@@ -141,7 +91,7 @@ def sign_out(base: KnowledgeBase, principal: Principal) -> None:
     base.record_event(principal, "sign_out")
     st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(OIDC_SEEN_KEY, None)
-    if _oidc_user() is not None:
+    if oidc_user() is not None:
         st.logout()
     st.rerun()
 
