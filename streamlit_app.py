@@ -110,9 +110,10 @@ pages = {
 }
 # Admin pages are listed for admins only, and each page checks the role again itself (a URL
 # typed by hand, or Streamlit running a page file directly, never skips that check).
+# Signed out, every page is reachable by its URL and asks for a sign-in (menu hidden).
 base = open_kb()
 principal = current_principal(base)
-if principal is None or not principal.is_admin:
-    del pages["Manage"]
 signed_out = principal is None and base.settings.require_sign_in
+if not signed_out and not (principal and principal.is_admin):
+    del pages["Manage"]
 st.navigation(pages, position="hidden" if signed_out else "sidebar").run()
