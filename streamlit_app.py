@@ -10,7 +10,7 @@ from kb import ui, ui_trust
 from kb.access import Principal
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from pages.shared.common import open_kb, page_setup
+from pages.shared.common import ENTRY_KEY, open_kb, page_setup
 from pages.shared.identity import current_principal
 from pages.shared.sources import render_sources
 
@@ -91,8 +91,7 @@ def chat() -> None:
 
 
 # Page files carry their own set-up (page_setup) and keep the URLs their file names give
-# (/Upload, /Admin, /Source_inspector): Streamlit runs a page file without this script when
-# the first request after a start is for that page (its legacy pages/ folder mode).
+# (/Upload, /Admin, /Source_inspector); page_setup sends a run that skipped this script here.
 upload = st.Page("pages/1_Upload.py", title="Upload", icon=":material/upload:")
 pages = {
     "Ask": [
@@ -116,4 +115,5 @@ principal = current_principal(base)
 signed_out = principal is None and base.settings.require_sign_in
 if not signed_out and not (principal and principal.is_admin):
     del pages["Manage"]
+st.session_state[ENTRY_KEY] = True
 st.navigation(pages, position="hidden" if signed_out else "sidebar").run()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from pathlib import PurePath
 from typing import Literal, NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kb import ui
 from kb.access import Principal
@@ -72,6 +74,19 @@ def index_samples_on_first_run(base: KnowledgeBase) -> None:
         )
 
 
+ENTRY_KEY = "kb_entry_run"  # set by streamlit_app.py on each run it starts
+ENTRY_SCRIPT = "streamlit_app.py"
+
+
+def _skipped_the_entry_script() -> bool:
+    # Streamlit's pages/ folder mode runs a page file without streamlit_app.py when the first
+    # request after a start is for that page; its automatic menu would then list every page
+    # file, admin pages included, to anyone. Such a run goes through the entry script instead.
+    ctx = get_script_run_ctx()
+    main = PurePath(ctx.pages_manager.main_script_path).name if ctx else ""
+    return main == ENTRY_SCRIPT and not st.session_state.pop(ENTRY_KEY, False)
+
+
 def page_setup(
     title: str, layout: Literal["centered", "wide"] = "centered", *, admin: bool = False
 ) -> tuple[KnowledgeBase, Principal]:
@@ -82,6 +97,8 @@ def page_setup(
     # page opened by its URL checks the session's role on the server before showing anything.
     # One set_page_config per run: a second call in the same run was lost after st.rerun().
     st.set_page_config(page_title=f"{title} · kb", page_icon=":material/menu_book:", layout=layout)
+    if _skipped_the_entry_script():
+        st.switch_page(ENTRY_SCRIPT)
     base = open_kb()
     st.session_state["kb_page"] = title
     principal = require_user(base, admin_page=admin)
