@@ -72,9 +72,15 @@ def chosen_groups(picked: Sequence[str]) -> list[str]:
 
 
 # -- audit log ---------------------------------------------------------------------------------
+# Shown first in an event's details: what a reader looks for (the question, the document).
+_FIRST = ("question", "query", "name", "document", "groups", "after", "before", "method")
+
+
 def _summary(detail: dict[str, Any]) -> str:
     parts = []
-    for key, value in detail.items():
+    order = sorted(detail, key=lambda k: _FIRST.index(k) if k in _FIRST else len(_FIRST))
+    for key in order:
+        value = detail[key]
         if isinstance(value, list | tuple):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):

@@ -44,7 +44,8 @@ def _password_form(base: KnowledgeBase, auth: Authenticator) -> None:
 def sign_in_screen(base: KnowledgeBase, why: str) -> None:
     """The sign-in form (and OIDC buttons), then stop this run."""
     auth = authenticator(base)
-    st.info(why, icon=":material/lock:")
+    st.title("Company knowledge base")
+    st.info(why, icon=":material/lock:", width=420)
     if error := st.session_state.pop(OIDC_ERROR_KEY, None):
         st.error(error)
         st.button("Sign out of the identity provider", on_click=st.logout)
