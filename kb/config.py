@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     stale_days: int = Field(
         180, ge=1, description="Documents ingested longer ago than this are flagged stale."
     )
+    # --- trust, library (issue 6) ---
+    # Real office files hold tens of parts (a 500-slide deck ~2,000); bombs hold millions.
+    zip_max_members: int = Field(
+        10000, ge=10, description="Most files a DOCX, PPTX or XLSX archive may hold."
+    )
+    zip_max_uncompressed_mb: float = Field(
+        500, gt=0, description="Most megabytes a DOCX, PPTX or XLSX may unpack to."
+    )
+    # Office XML compresses 5-30:1; a zip bomb 1000:1 and more.
+    zip_max_ratio: float = Field(
+        100, gt=1, description="Highest compression ratio of a DOCX, PPTX or XLSX over 10 MB."
+    )
+    # ~2,500 pages of prose: a bigger document is better split, and would take minutes.
+    max_text_chars: int = Field(
+        5_000_000, ge=1000, description="Most characters of text one document may yield."
+    )
     # --- trust, sign-in (issue 6) ---
     require_sign_in: bool = Field(
         True,

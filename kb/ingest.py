@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any
@@ -24,10 +24,11 @@ from kb.chunking import Chunk, chunk_blocks, search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError
+from kb.guards import check_pdf, check_text, check_zip, display_name
 from kb.ids import chunk_id, doc_id_for, sha256_hex
 from kb.parsing import PAGED_KINDS, Block, parse
 from kb.registry import Document, Registry
-from kb.sniff import sniff
+from kb.sniff import decode_text, sniff
 from kb.store import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ PIPELINE_VERSION = "5"
 PREFETCH = 2  # files parsed ahead of the one being embedded
 # Small files are embedded together: the model is ~2x faster per text in batches of 64 than 4.
 EMBED_GROUP = 64
+ZIP_KINDS = {"docx", "pptx", "xlsx"}
 
 
 @dataclass
@@ -48,6 +50,16 @@ class Source:
     data: bytes | None = None
     path: Path | None = None
     blocks: list[Block] | None = None  # already parsed (benchmarks): skips sniffing and parsing
+
+    def size(self) -> int:
+        """The file's size in bytes, without reading a file on disk."""
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        try:
+            return self.path.stat().st_size
+        except OSError as exc:
+            raise IngestError(f"cannot read {self.path}: {exc.strerror}") from exc
 
     def read(self) -> bytes:
         """The file's bytes."""
@@ -153,14 +165,18 @@ class Ingestor:
         uploaded file name (display data) never becomes part of a path."""
         return original_file(self.originals, doc.doc_id, doc.version, doc.name, doc.kind)
 
-    def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
-        data = source.read()
+    def _check_size(self, size: int) -> None:
         limit = self.settings.max_upload_bytes
-        if len(data) > limit:
+        if size > limit:
             raise IngestError(
-                f"the file is {len(data) / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+                f"the file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
                 "(KB_MAX_UPLOAD_MB); split it or raise the limit"
             )
+
+    def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
+        self._check_size(source.size())  # before reading: a huge file is never loaded
+        data = source.read()
+        self._check_size(len(data))  # it may have grown since
         doc_id, sha = doc_id_for(source.name), sha256_hex(data)
         version = self.version_for(sha)
         old = self.registry.get(doc_id)
@@ -174,7 +190,14 @@ class Ingestor:
             kind, blocks = "txt", source.blocks
         else:
             kind = sniff(data, source.name)
+            if kind in ZIP_KINDS:
+                check_zip(data, self.settings)
+            elif kind == "pdf":
+                check_pdf(data)
+            else:
+                check_text(len(decode_text(data)), self.settings)  # before parsing it
             blocks = parse(kind, data, source.name)
+        check_text(sum(len(b.text) for b in blocks), self.settings)
         chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
         pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
         return _Prepared(
@@ -281,6 +304,8 @@ class Ingestor:
     def _run(
         self, items: list[Source], progress: Progress | None, reindex: bool
     ) -> list[IngestOutcome]:
+        # Names are labels from here on: cleaned once, never joined to a path.
+        items = [replace(s, name=display_name(s.name)) for s in items]
         outcomes: list[IngestOutcome] = []
         last = {doc_id_for(s.name): n for n, s in enumerate(items)}
         for n, s in enumerate(items):

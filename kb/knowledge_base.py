@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 import shutil
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,17 +17,16 @@ from kb import integrity
 from kb.access import SYSTEM, Principal, normalize_groups, require_admin
 from kb.answer import NOT_FOUND, Answer, extractive_answer, is_relevant
 from kb.audit import AuditEvent, AuditLog
-from kb.chunking import search_text
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError, NotFoundError, PermissionDeniedError
 from kb.ingest import Ingestor, IngestOutcome, Progress, Source
-from kb.keyword import KeywordIndex
 from kb.locking import WriteLock
 from kb.registry import Document, Registry
 from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
 from kb.sniff import EXTENSIONS
-from kb.store import ChunkStore, StoredChunk, is_live, parse_chunk_id
+from kb.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.views import Views
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
@@ -65,7 +63,12 @@ class KnowledgeBase:
         data = Path(settings.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         self.embed_model = embed_model or build_embedding(settings)
-        self.store = ChunkStore(vector_store or build_vector_store(settings))
+        # A store built here can be reloaded when another process writes to it.
+        self.store = ChunkStore(
+            # Fresh: a copy cached by this process may predate other processes' writes.
+            vector_store or build_vector_store(settings, fresh=True),
+            None if vector_store else lambda: build_vector_store(settings, fresh=True),
+        )
         self.registry = Registry(data / "registry.sqlite")
         self.cache = EmbeddingCache(
             cache_path or data / "embeddings.sqlite", self.embed_model.model_name
@@ -81,55 +84,19 @@ class KnowledgeBase:
             settings, self.store, self.embed_model, self.view, self.registry.stamp
         )
         self.llm = build_llm(settings)  # None: answers are extractive
-        self._view: View | None = None
-        self._view_lock = threading.Lock()
+        self.views = Views(self.registry, self.store, self.keyword_dir)
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
             with self.lock.try_hold() as free:
                 if free:
-                    self._recover()
+                    with self._writing():
+                        pass  # recovery runs on entry
 
     # -- what readers see ---------------------------------------------------------------
     def view(self) -> View:
         """The keyword index, live versions and access groups as the registry has them now."""
-        stamp = self.registry.stamp()
-        current = self._view
-        if current is not None and current.stamp == stamp:
-            return current
-        with self._view_lock:
-            if self._view is None or self._view.stamp != self.registry.stamp():
-                self._view = self._load_view()
-            return self._view
-
-    def _load_view(self) -> View:
-        stamp, active, groups = self.registry.snapshot()
-        generation = stamp[0]
-        if self._view is not None and self._view.keyword.generation == generation:
-            keyword = self._view.keyword  # only access groups changed: same chunks
-        else:
-            saved = KeywordIndex.load(self.keyword_dir)
-            if saved is None or saved.generation != generation:
-                saved = self._rebuild_keyword(generation, active)
-            keyword = saved
-        return View(keyword, active, groups, stamp)
-
-    def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
-        ids, texts = [], []
-        for chunk in self.store.iter_all():
-            if is_live(chunk.id, active):
-                ids.append(chunk.id)
-                name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
-                texts.append(search_text(name, heading, chunk.text))
-        index = KeywordIndex.build(ids, texts, generation)
-        try:
-            # No write lock here: a writer may be waiting on _view_lock while holding it.
-            # Saves are atomic renames, and a stale one is caught by its generation on load.
-            if self.registry.generation() == generation:
-                index.save(self.keyword_dir)
-        except OSError:
-            pass  # a read-only data dir still serves; the index is rebuilt next start
-        return index
+        return self.views.get()
 
     # -- writing ------------------------------------------------------------------------
     def _require_admin(self, actor: Principal, action: str) -> None:
@@ -176,9 +143,16 @@ class KnowledgeBase:
     def _writing(self) -> Iterator[None]:
         """The write lock, with interrupted work finished first and the sweep after."""
         with self.lock.hold():
-            self._recover()
-            yield
-            self._after_write()
+            self.views.writing = True
+            try:
+                self.views.sync_before_write()
+                self._recover()
+                yield
+                self._after_write()
+            finally:
+                self.registry.touch()
+                self.views.synced_after_write()
+                self.views.writing = False
 
     def _recover(self) -> None:
         """Finish what a crashed writer left (lock held); reports go to the audit log."""
@@ -197,10 +171,10 @@ class KnowledgeBase:
         """Finish or undo interrupted writes and delete chunks and files of no live version
         (left by a crash or a failed clean-up); returns what was done."""
         self._require_admin(actor, "repair the index")
-        with self.lock.hold():
-            self.recovered = integrity.recover(self)
-            self.view()
-            return self.recovered
+        self.recovered = []
+        with self._writing():
+            pass  # recovery on entry, the sweep on exit
+        return self.recovered
 
     def ingest_paths(
         self,

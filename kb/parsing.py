@@ -178,12 +178,9 @@ def parse(kind: str, data: bytes, name: str) -> list[Block]:
         ) from exc
     blocks = _to_blocks(kind, elements)
     if not any(b.text.strip() for b in blocks):
-        hint = "the file has no readable text"
         if kind == "pdf":
-            hint = (
-                "the PDF is truncated or damaged (no end-of-file marker); export it again"
-                if b"%%EOF" not in data[-2048:]
-                else "no text layer (a scanned PDF?); OCR is not enabled"
-            )
-        raise EmptyDocumentError(f"{name} yielded no text: {hint}")
+            from kb.guards import explain_empty_pdf
+
+            raise EmptyDocumentError(explain_empty_pdf(data, name))
+        raise EmptyDocumentError(f"{name} yielded no text: the file has no readable text")
     return blocks

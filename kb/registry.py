@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 INSERT OR IGNORE INTO meta VALUES ('acl_generation', '0');
+INSERT OR IGNORE INTO meta VALUES ('writes', '0');
 CREATE TABLE IF NOT EXISTS pending (
     doc_id TEXT NOT NULL,
     version TEXT NOT NULL,
@@ -127,11 +128,30 @@ class Registry:
             row = conn.execute("SELECT value FROM meta WHERE key='acl_generation'").fetchone()
             return int(row[0])
 
+    def counters(self) -> dict[str, int]:
+        """generation, acl_generation and writes, read together."""
+        with self._conn() as conn:
+            return {k: int(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+
     def stamp(self) -> tuple[int, int]:
         """(generation, acl_generation), read together: what a reader's view depends on."""
+        c = self.counters()
+        return c["generation"], c["acl_generation"]
+
+    def writes(self) -> int:
+        """A counter every finished write (ingest, re-index, delete, sweep) bumps: a process
+        seeing it move without having written itself reloads its copy of the vector store."""
         with self._conn() as conn:
-            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        return int(rows["generation"]), int(rows["acl_generation"])
+            return int(conn.execute("SELECT value FROM meta WHERE key='writes'").fetchone()[0])
+
+    def touch(self) -> int:
+        """Bump the writes counter; returns its new value."""
+        with self._conn() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE meta SET value=value+1 WHERE key='writes'")
+            value = conn.execute("SELECT value FROM meta WHERE key='writes'").fetchone()[0]
+            conn.execute("COMMIT")
+        return int(value)
 
     def list(self) -> list[Document]:
         """Every document, by name."""

@@ -61,6 +61,8 @@ class View:
     active: dict[str, str]
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     stamp: tuple[int, int] = (0, 0)
+    # Per set of user groups: the view is immutable, so each answer holds until it is replaced.
+    _allowed: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
 
     def visible(self, chunk_id: str) -> bool:
         """Whether a chunk belongs to a document's live version."""
@@ -70,7 +72,12 @@ class View:
         """Ids of the documents `user` may read (None: every document, for admins)."""
         if user.is_admin:
             return None
-        return {d for d, groups in self.groups.items() if user.can_see(groups)}
+        key = frozenset(user.groups)
+        if key not in self._allowed:
+            self._allowed[key] = frozenset(
+                d for d, groups in self.groups.items() if user.can_see(groups)
+            )
+        return set(self._allowed[key])
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +42,20 @@ def _meta(node_meta: dict[str, Any]) -> dict[str, Any]:
 class ChunkStore:
     """Adds, finds and removes chunks; knows nothing of which versions are live."""
 
-    def __init__(self, vector_store: BasePydanticVectorStore) -> None:
+    def __init__(
+        self,
+        vector_store: BasePydanticVectorStore,
+        reopen: Callable[[], BasePydanticVectorStore] | None = None,
+    ) -> None:
         self.vs = vector_store
+        self._reopen = reopen
+
+    def reopen(self) -> bool:
+        """Load the store afresh (to see another process's writes); False when it cannot."""
+        if self._reopen is None:
+            return False
+        self.vs = self._reopen()
+        return True
 
     @property
     def _collection(self) -> Any:
@@ -96,15 +108,20 @@ class ChunkStore:
         with their cosine similarity, best first."""
         if k <= 0:
             return []
-        try:
-            # Ids and distances only: fusion needs no text, and the few winners are fetched
-            # afterwards. Going through ChromaVectorStore.query would decode ~100 nodes of
-            # metadata per question, which doubled retrieval time at 100k chunks.
-            result = self._collection.query(
-                query_embeddings=[embedding], n_results=k, where=where, include=["distances"]
-            )
-        except Exception as exc:
-            raise StoreError(f"Chroma query failed: {exc}") from exc
+        # Ids and distances only: fusion needs no text, and the few winners are fetched
+        # afterwards. Going through ChromaVectorStore.query would decode ~100 nodes of
+        # metadata per question, which doubled retrieval time at 100k chunks.
+        for attempt in (1, 2):
+            try:
+                result = self._collection.query(
+                    query_embeddings=[embedding], n_results=k, where=where, include=["distances"]
+                )
+                break
+            except Exception as exc:
+                # An embedded store loaded while another process deleted chunks can hold
+                # ids it no longer finds; loaded afresh, it answers.
+                if attempt == 2 or not self.reopen():
+                    raise StoreError(f"Chroma query failed: {exc}") from exc
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]  # cosine space
 

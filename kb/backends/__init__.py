@@ -23,8 +23,9 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
     return _models[key]
 
 
-def build_vector_store(settings: Settings) -> BasePydanticVectorStore:
-    """LlamaIndex's ChromaVectorStore on the embedded store or the configured server."""
+def build_vector_store(settings: Settings, fresh: bool = False) -> BasePydanticVectorStore:
+    """LlamaIndex's ChromaVectorStore on the embedded store or the configured server
+    (`fresh`: reload an embedded store from disk, to see other processes' writes)."""
     from kb.backends.chroma import chroma_vector_store
 
-    return chroma_vector_store(settings)
+    return chroma_vector_store(settings, fresh)

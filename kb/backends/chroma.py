@@ -11,8 +11,20 @@ from kb.config import Settings
 from kb.errors import StoreError
 
 
-def chroma_client(settings: Settings) -> Any:
-    """A Chroma server client when KB_CHROMA_HOST is set, else the embedded store in data_dir."""
+def _forget_embedded(path: Path) -> None:
+    """Drop this process's cached Chroma system for `path`, so the next client loads the
+    store from disk: an embedded Chroma does not see other processes' writes otherwise."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(path)
+    # Not stopped: collections still held by in-flight queries keep working on it.
+    SharedSystemClient._identifier_to_system.pop(key, None)
+    SharedSystemClient._identifier_to_refcount.pop(key, None)
+
+
+def chroma_client(settings: Settings, fresh: bool = False) -> Any:
+    """A Chroma server client when KB_CHROMA_HOST is set, else the embedded store in data_dir
+    (`fresh`: reloaded from disk rather than this process's cached copy)."""
     import chromadb
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
@@ -25,6 +37,8 @@ def chroma_client(settings: Settings) -> Any:
             return client
         path = Path(settings.data_dir) / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            _forget_embedded(path)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         where = (
@@ -35,9 +49,9 @@ def chroma_client(settings: Settings) -> Any:
         raise StoreError(f"cannot open {where} ({exc}); check it is running/readable") from exc
 
 
-def chroma_vector_store(settings: Settings) -> ChromaVectorStore:
+def chroma_vector_store(settings: Settings, fresh: bool = False) -> ChromaVectorStore:
     """kb's collection (cosine space; kb passes every embedding, so no embedding function)."""
-    client = chroma_client(settings)
+    client = chroma_client(settings, fresh)
     try:
         collection = client.get_or_create_collection(
             settings.collection,
