@@ -10,7 +10,7 @@ from kb import ui, ui_trust
 from kb.access import Principal
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from pages.shared.common import ENTRY_KEY, open_kb, page_setup
+from pages.shared.common import open_kb, page_setup
 from pages.shared.identity import current_principal
 from pages.shared.sources import render_sources
 
@@ -115,5 +115,4 @@ principal = current_principal(base)
 signed_out = principal is None and base.settings.require_sign_in
 if not signed_out and not (principal and principal.is_admin):
     del pages["Manage"]
-st.session_state[ENTRY_KEY] = True
 st.navigation(pages, position="hidden" if signed_out else "sidebar").run()

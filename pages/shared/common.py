@@ -74,17 +74,20 @@ def index_samples_on_first_run(base: KnowledgeBase) -> None:
         )
 
 
-ENTRY_KEY = "kb_entry_run"  # set by streamlit_app.py on each run it starts
 ENTRY_SCRIPT = "streamlit_app.py"
 
 
 def _skipped_the_entry_script() -> bool:
     # Streamlit's pages/ folder mode runs a page file without streamlit_app.py when the first
-    # request after a start is for that page; its automatic menu would then list every page
-    # file, admin pages included, to anyone. Such a run goes through the entry script instead.
+    # request after a start is for that page; its automatic menu then lists every page file,
+    # admin pages included, to anyone. That mode registers the entry script itself as a page
+    # named after its file ("streamlit app"); st.navigation never does. Such a run goes
+    # through the entry script instead.
     ctx = get_script_run_ctx()
-    main = PurePath(ctx.pages_manager.main_script_path).name if ctx else ""
-    return main == ENTRY_SCRIPT and not st.session_state.pop(ENTRY_KEY, False)
+    if ctx is None or PurePath(ctx.pages_manager.main_script_path).name != ENTRY_SCRIPT:
+        return False
+    legacy_name = PurePath(ENTRY_SCRIPT).stem.replace("_", " ")
+    return any(p.get("page_name") == legacy_name for p in ctx.pages_manager.get_pages().values())
 
 
 def page_setup(
