@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from pathlib import PurePath
 from typing import Literal, NoReturn
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kb import ui
@@ -82,11 +83,14 @@ def _skipped_the_entry_script() -> bool:
     # request after a start is for that page; its automatic menu then lists every page file,
     # admin pages included, to anyone. That mode registers the entry script itself as a page
     # named after its file ("streamlit app"); st.navigation never does. Such a run goes
-    # through the entry script instead.
+    # through the entry script instead. AppTest runs page files directly on purpose, under a
+    # mock runtime: it is left alone (the browser test covers a real server).
     ctx = get_script_run_ctx()
-    if ctx is None or PurePath(ctx.pages_manager.main_script_path).name != ENTRY_SCRIPT:
+    if ctx is None or not runtime.exists() or type(runtime.get_instance()) is not Runtime:
         return False
-    legacy_name = PurePath(ENTRY_SCRIPT).stem.replace("_", " ")
+    if not str(ctx.pages_manager.main_script_path).endswith(ENTRY_SCRIPT):
+        return False
+    legacy_name = ENTRY_SCRIPT.removesuffix(".py").replace("_", " ")
     return any(p.get("page_name") == legacy_name for p in ctx.pages_manager.get_pages().values())
 
 
