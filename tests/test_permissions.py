@@ -251,3 +251,27 @@ def test_system_is_an_admin_and_principals_compare_groups_case_blind() -> None:
     assert SYSTEM.is_admin and SYSTEM.can_see(["hr"])
     assert SECURITY.can_see(["security"]) and not SECURITY.can_see(["hr"])
     assert EMPLOYEE.can_see([EVERYONE]) and not EMPLOYEE.can_see([])
+
+
+def test_the_store_filter_names_the_shorter_list_and_the_keyword_mask_matches() -> None:
+    from kb.keyword import KeywordIndex
+    from kb.retrieval import Scope, View
+
+    groups = {"a": ("everyone",), "b": ("everyone",), "c": ("hr",), "d": ("sales",)}
+    active = dict.fromkeys(groups, "v1")
+    ids = [f"{d}:v1:0000{n}" for d in groups for n in range(2)]
+    index = KeywordIndex.build(ids, [f"text {d}" for d in ids], 1)
+    view = View(index, active, groups, (1, 1))
+    assert Scope.of(view, ADMIN).where is None and Scope.of(view, ADMIN).allowed is None
+    sales = Scope.of(view, EMPLOYEE)  # sees a, b, d: one forbidden document
+    assert sales.where == {"doc_id": {"$nin": ["c"]}} and sales.allowed == {"a", "b", "d"}
+    nobody = Principal("x", "employee", frozenset({"nobody"}))
+    view_few = View(index, active, {**groups, "b": ("hr",)}, (1, 2))
+    few = Scope.of(view_few, nobody)  # sees only a: the allowed list is shorter
+    assert few.where == {"doc_id": {"$in": ["a"]}}
+    for scope in (sales, few):
+        mask = index.mask(scope.allowed, scope.forbidden)
+        assert mask is not None
+        shown = {cid for cid, keep in zip(index.ids, mask, strict=True) if keep}
+        assert shown == {cid for cid in ids if scope.permits(cid)}
+    assert not sales.permits("c:v1:00000") and sales.permits("d:v1:00001")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +52,35 @@ def chroma_client(settings: Settings, fresh: bool = False) -> Any:
         raise StoreError(f"cannot open {where} ({exc}); check it is running/readable") from exc
 
 
+@contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """Serialise opening the embedded store across processes: two processes creating it at
+    once race in Chroma's schema set-up ("table collections already exists")."""
+    if settings.chroma_host:
+        yield
+        return
+    data = Path(settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "chroma-open.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def chroma_vector_store(settings: Settings, fresh: bool = False) -> ChromaVectorStore:
     """kb's collection (cosine space; kb passes every embedding, so no embedding function)."""
-    client = chroma_client(settings, fresh)
-    try:
-        collection = client.get_or_create_collection(
-            settings.collection,
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
-    except Exception as exc:
-        raise StoreError(f"cannot open Chroma collection '{settings.collection}': {exc}") from exc
+    with _opening(settings):
+        client = chroma_client(settings, fresh)
+        try:
+            collection = client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"cannot open Chroma collection '{settings.collection}': {exc}"
+            ) from exc
     return ChromaVectorStore(chroma_collection=collection)
