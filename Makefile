@@ -38,6 +38,7 @@ $(LOCAL_STAMP): $(STAMP)
 
 run: install
 	$(BIN)/kb ingest --if-empty sample_docs
+	$(BIN)/kb users init
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

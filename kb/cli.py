@@ -1,4 +1,4 @@
-"""The `kb` command: ingest, docs, reindex, search, ask (and eval/bench for measurements)."""
+"""The `kb` command: ingest, docs, reindex, search, ask, users (and eval/bench for measurements)."""
 
 from __future__ import annotations
 
@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[common], help="check registry, Chroma and keyword agree")
     p.set_defaults(func=cmd_check)
 
+    from kb.cli_users import add_users_commands
+
+    add_users_commands(sub, common)
     from kb.eval.cli import add_eval_commands
 
     add_eval_commands(sub, common)

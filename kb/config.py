@@ -64,12 +64,6 @@ class Settings(BaseSettings):
         description="Answer generator: 'extractive' quotes passages (no model needed), 'openai' "
         "any OpenAI-compatible server, 'ollama', or 'llamacpp' (a GGUF model in-process).",
     )
-    admin_password: SecretStr | None = Field(
-        None, description="Password for the admin pages (or set KB_ADMIN_PASSWORD_HASH)."
-    )
-    admin_password_hash: str | None = Field(
-        None, description="sha256 hex digest of the admin password, instead of the password."
-    )
     stale_days: int = Field(
         180, ge=1, description="Documents ingested longer ago than this are flagged stale."
     )
@@ -124,6 +118,39 @@ class Settings(BaseSettings):
     # ~2,500 pages of prose: a bigger document is better split, and would take minutes.
     max_text_chars: int = Field(
         5_000_000, ge=1000, description="Most characters of text one document may yield."
+    )
+    # --- trust, sign-in (issue 6) ---
+    require_sign_in: bool = Field(
+        True,
+        description="Whether chatting needs a signed-in user; when false, visitors chat as a "
+        "guest who sees only documents open to everyone.",
+    )
+    users_file: Path | None = Field(
+        None,
+        description="The users file (names, roles, groups, salted password hashes); "
+        "default users.json in KB_DATA_DIR.",
+    )
+    password_min_length: int = Field(
+        12, ge=8, le=128, description="Shortest password `kb users` accepts."
+    )
+    admin_password: SecretStr | None = Field(
+        None,
+        description="Password of a bootstrap admin named `admin` (for a first set-up or a "
+        "container); ignored once the users file has a user called admin.",
+    )
+    oidc_domains: str = Field(
+        "",
+        description="Comma-separated e-mail domains OIDC users may come from; empty: any "
+        "address the provider vouches for.",
+    )
+    oidc_unknown_users: Literal["employee", "deny"] = Field(
+        "employee",
+        description="What an OIDC user missing from the users file is: an employee, or refused.",
+    )
+    oidc_groups_claim: str = Field(
+        "",
+        description="ID-token claim holding the user's groups (e.g. `groups`), added to the "
+        "users file's; empty: groups come from the users file only.",
     )
 
     @model_validator(mode="after")

@@ -87,8 +87,8 @@ class KnowledgeBase:
             settings, self.store, self.embed_model, self.view, self.registry.stamp
         )
         # None: answers are extractive. A given `llm` (any LlamaIndex LLM) overrides KB_LLM.
-        self.llm = llm if llm is not None else build_llm(settings)
-        self.answerer = Answerer(settings, self.searcher, self.embed_model, self.llm)
+        model = llm if llm is not None else build_llm(settings)
+        self.answerer = Answerer(settings, self.searcher, self.embed_model, model)
         self.views = Views(self.registry, self.store, self.keyword_dir)
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
         if self.registry.pending():
@@ -97,6 +97,15 @@ class KnowledgeBase:
                 if free:
                     with self._writing():
                         pass  # recovery runs on entry
+
+    @property
+    def llm(self) -> LLM | None:
+        """The model that writes answers (None: extractive)."""
+        return self.answerer.llm
+
+    @llm.setter
+    def llm(self, model: LLM | None) -> None:
+        self.answerer.llm = model
 
     # -- what readers see ---------------------------------------------------------------
     def view(self) -> View:

@@ -21,6 +21,7 @@ from kb.retrieval import Hit
 from kb.sniff import EXTENSIONS
 
 if TYPE_CHECKING:
+    from kb.access import Principal
     from kb.knowledge_base import KnowledgeBase
 
 # Every character Streamlit's markdown gives a meaning to: CommonMark punctuation, GFM tables
@@ -279,6 +280,7 @@ def document_rows(
             "size_kb": round(d.size / 1024, 1),
             "ingested_at": ingested_at(d),
             "status": d.status,
+            "groups": ", ".join(d.groups),
             "stale": is_stale(d, stale_days, now),
             "id": d.doc_id,
         }
@@ -344,10 +346,10 @@ class ChunkInfo:
     text: str
 
 
-def chunk_info(base: KnowledgeBase, ids: Sequence[str]) -> dict[str, ChunkInfo]:
-    """Name, page, heading and text of chunks by id (one store read for all of them)."""
+def chunk_info(base: KnowledgeBase, ids: Sequence[str], user: Principal) -> dict[str, ChunkInfo]:
+    """Name, page, heading and text of the chunks `user` may see, by id (one store read)."""
     out = {}
-    for cid, chunk in base.chunks(ids).items():
+    for cid, chunk in base.chunks(ids, user=user).items():
         page = chunk.meta.get("page")
         out[cid] = ChunkInfo(
             str(chunk.meta.get("name", "")),

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import ui
+from kb import ui, ui_trust
 from kb.errors import KBError
 from kb.ingest import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
-from pages.shared.signin import require_admin
+from pages.shared.identity import authenticator
 
-base = page_setup("Upload")
+base, admin = page_setup("Upload", admin=True)
 settings = base.settings
 st.title("Upload documents")
-require_admin(base)
 
 st.markdown(
     f"**Accepted formats:** {ui.formats_line()}.  \n"
@@ -30,6 +29,18 @@ files = st.file_uploader(
     key=f"uploader-{generation}",
     max_upload_size=ui.upload_limit_mb(settings.max_upload_mb),
 )
+known = authenticator(base).users.groups() + [
+    g for d in base.documents(user=admin) for g in d.groups
+]
+groups = st.multiselect(
+    "Who may see these documents",
+    ui_trust.group_options(known),
+    default=["everyone"],
+    accept_new_options=True,
+    placeholder="everyone (pick or type groups to restrict)",
+    help="Employees see a document only if they are in one of its groups; admins see all. "
+    "Change it later on the Admin page.",
+)
 label = f"Upload and index {ui.plural(len(files), 'file')}"
 if st.button(label, type="primary", disabled=not files, icon=":material/upload:"):
     st.session_state.pop("upload_outcomes", None)
@@ -41,7 +52,10 @@ if st.button(label, type="primary", disabled=not files, icon=":material/upload:"
         lines.markdown(ui.outcome_markdown(outcome))
 
     try:
-        outcomes = base.ingest([Source(f.name, data=f.getvalue()) for f in files], progress)
+        sources = [Source(f.name, data=f.getvalue()) for f in files]
+        outcomes = base.ingest(
+            sources, progress, groups=ui_trust.chosen_groups(groups), actor=admin
+        )
     except KBError as exc:
         fail(str(exc))
     st.session_state.upload_outcomes = outcomes

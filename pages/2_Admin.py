@@ -1,13 +1,14 @@
-"""Admin page (admins): the documents, filters, delete and re-index, collection statistics."""
+"""Admin page (admins): documents, filters, delete and re-index, access groups, the audit log."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from kb import ui
+from pages.shared.access_panel import access_panel
 from pages.shared.admin_actions import confirm_pending, request, show_flash
+from pages.shared.audit_panel import audit_panel
 from pages.shared.common import page_setup
-from pages.shared.signin import require_admin
 
 COLUMNS = {
     "name": st.column_config.TextColumn("Name", width="medium"),
@@ -17,17 +18,17 @@ COLUMNS = {
     "size_kb": st.column_config.NumberColumn("Size", format="%.1f KB", width="small"),
     "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),
     "status": st.column_config.TextColumn("Status", width="small"),
+    "groups": st.column_config.TextColumn("Visible to", width="small"),
     "stale": st.column_config.CheckboxColumn("Stale", width="small"),
     "id": None,  # the CLI takes names too; ids only widen the table
 }
 
-base = page_setup("Admin", "wide")
+base, admin = page_setup("Admin", "wide", admin=True)
 settings = base.settings
 st.title("Admin")
-require_admin(base)
 show_flash()
 
-docs = base.documents()
+docs = base.documents(user=admin)
 stats = base.stats()
 stale = sum(ui.is_stale(d, settings.stale_days) for d in docs)
 metrics = [*ui.stats_lines(stats), (f"Stale (over {settings.stale_days} days)", str(stale))]
@@ -81,4 +82,6 @@ if check_col.button("Check consistency", icon=":material/fact_check:", width="st
         )
     else:
         st.success("Registry, Chroma and the keyword index agree.")
-confirm_pending(base, names)
+confirm_pending(base, names, admin)
+access_panel(base, docs, admin)
+audit_panel(base, admin)

@@ -39,7 +39,7 @@ def table(rows: list[dict[str, object]], empty: str) -> None:
         st.caption(empty)
 
 
-base = page_setup("Source inspector", "wide")
+base, user = page_setup("Source inspector", "wide")
 st.title("Source inspector")
 st.caption(
     "Type a question to see how it is retrieved: the dense (embedding) hits, the keyword "
@@ -66,11 +66,18 @@ if not query.strip():
 # same way; the answer shown in the chat is reused unless k changed.
 turn = next((t for t in reversed(turns) if t.question == query), None)
 try:
-    if turn is not None and turn.answer is not None and k == base.settings.top_k:
+    visible = {d.doc_id for d in base.documents(user=user)}
+    reusable = (
+        turn is not None
+        and turn.answer is not None
+        and k == base.settings.top_k
+        and all(h.doc_id in visible for h in turn.answer.hits)  # access may have changed since
+    )
+    if turn is not None and turn.answer is not None and reusable:
         answer = turn.answer
     else:
         earlier = [t.answer for t in turns[: turns.index(turn)]] if turn else []
-        answer = base.ask(query, k, history=[a for a in earlier if a is not None])
+        answer = base.ask(query, k, history=[a for a in earlier if a is not None], user=user)
     trace = answer.trace
 except KBError as exc:
     fail(str(exc))
@@ -80,7 +87,7 @@ if trace is None:
 st.markdown(view.query_line(answer))
 st.caption("Timings: " + ", ".join(f"{n} {ui.format_seconds(s)}" for n, s in trace.timings.items()))
 ids = [i for i, _ in trace.dense[:ROWS]] + [i for i, _ in trace.keyword[:ROWS]]
-info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]])
+info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]], user)
 
 st.subheader(f"1. Dense hits ({len(trace.dense)} candidates, cosine similarity)")
 table(ui.leg_rows(trace.dense, info, ROWS), "No dense hits: the store is empty.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -43,22 +44,41 @@ def broken_docx() -> bytes:
     return (SAMPLE_DOCS / "remote-work-policy.docx").read_bytes()[:4000]
 
 
+# The users the app tests sign in as (the users file in each test's data folder).
+PASSWORD = "correct horse battery staple"
+ADMIN, EMPLOYEE, LAB = "boss", "emma", "lars"  # lars is in the "lab" group, emma in none
+
+
+def add_users(data_dir: Path) -> None:
+    """The test users, written to the data folder's users file (real argon2 hashes)."""
+    from kb.users import UsersFile
+
+    users = UsersFile(data_dir / "users.json")
+    for name, role, groups in (
+        (ADMIN, "admin", []),
+        (EMPLOYEE, "employee", []),
+        (LAB, "employee", ["lab"]),
+    ):
+        if users.get(name) is None:
+            users.add(name, role, groups, PASSWORD)  # type: ignore[arg-type]
+
+
 def set_app_env(
     monkeypatch: pytest.MonkeyPatch,
     data_dir: Path,
-    password: str | None = None,
     samples: Path | None = None,
+    **env: str,
 ) -> None:
-    """Point the app at `data_dir` (and a sample folder) and start it with a fresh cache."""
+    """Point the app at `data_dir` (with the test users) and start it with a fresh cache."""
     import streamlit as st
 
+    for name in [k for k in os.environ if k.startswith("KB_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("KB_DATA_DIR", str(data_dir))
     monkeypatch.setenv("KB_SAMPLE_DOCS_DIR", str(samples or data_dir / "no-samples"))
-    monkeypatch.delenv("KB_ADMIN_PASSWORD_HASH", raising=False)
-    if password is None:
-        monkeypatch.delenv("KB_ADMIN_PASSWORD", raising=False)
-    else:
-        monkeypatch.setenv("KB_ADMIN_PASSWORD", password)
+    for key, value in env.items():
+        monkeypatch.setenv(f"KB_{key.upper()}", value)
+    add_users(data_dir)
     # AppTest runs the app in this process: the KnowledgeBase cached for another data dir
     # must go (the embedding model itself stays loaded in kb.backends).
     st.cache_resource.clear()

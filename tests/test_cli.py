@@ -147,3 +147,91 @@ def test_docs_list_delete_and_reindex(cli_data: Path, tmp_path: Path) -> None:
     hits = json.loads(kb("search", "kiwi-lantern", "--json", data=cli_data).stdout)
     assert "temp-note.md" not in {h["name"] for h in hits}
     assert kb("check", data=cli_data).stdout.strip().endswith("consistent")
+
+
+# -- kb users ----------------------------------------------------------------------------------
+def users_cmd(*args: str, data: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`kb users ...` in a real process, the password (if any) piped on stdin."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    return subprocess.run(
+        [sys.executable, "-m", "kb.cli", "users", *args, "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        timeout=120,
+    )
+
+
+def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
+    from kb.auth import Authenticator
+    from kb.config import load_settings
+
+    data = tmp_path / "data"
+    pw = "a long enough passphrase\n"
+    added = users_cmd("add", "Ann@Example.com", "--role", "admin", data=data, stdin=pw)
+    assert added.returncode == 0, added.stderr
+    assert "added ann@example.com (admin; groups: -; signs in with a password)" in added.stdout
+    assert pw.strip() not in (data / "users.json").read_text()
+    assert users_cmd("add", "bob", "--group", "hr,lab", data=data, stdin=pw).returncode == 0
+    listed = json.loads(users_cmd("list", "--json", data=data).stdout)
+    assert [(u["name"], u["role"], u["groups"]) for u in listed] == [
+        ("ann@example.com", "admin", []),
+        ("bob", "employee", ["hr", "lab"]),
+    ]
+    changed = users_cmd("set", "bob", "--add-group", "finance", "--remove-group", "lab", data=data)
+    assert changed.stdout.strip() == "bob: employee; groups: finance, hr"
+    assert users_cmd("passwd", "bob", data=data, stdin="the new passphrase\n").returncode == 0
+
+    auth = Authenticator(load_settings(data_dir=data))
+    principal, _ = auth.sign_in("bob", "the new passphrase")
+    assert principal.groups == frozenset({"finance", "hr"}) and not principal.is_admin
+
+    last = users_cmd("remove", "ann@example.com", data=data)
+    assert last.returncode == 1 and "last admin" in last.stderr
+    assert users_cmd("remove", "bob", data=data).returncode == 0
+    assert [u["name"] for u in json.loads(users_cmd("list", "--json", data=data).stdout)] == [
+        "ann@example.com"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "needle"),
+    [
+        (("add", "ann"), "", "no password on stdin"),
+        (("add", "ann"), "short\n", "too short"),
+        (("add", "ann", "--role", "boss"), "a long enough passphrase\n", "invalid choice"),
+        (("add", "../../etc"), "a long enough passphrase\n", "invalid user name"),
+        (("passwd", "nobody"), "a long enough passphrase\n", "no user named 'nobody'"),
+        (("set", "nobody", "--role", "admin"), "", "no user named 'nobody'"),
+    ],
+)
+def test_users_errors_are_one_clear_line_and_change_nothing(
+    tmp_path: Path, args: tuple[str, ...], stdin: str, needle: str
+) -> None:
+    result = users_cmd(*args, data=tmp_path, stdin=stdin)
+    assert result.returncode != 0
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "users.json").exists()
+
+
+def test_password_is_never_an_argument() -> None:
+    from kb.cli import build_parser
+
+    for command in ("add", "passwd"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["users", command, "ann", "--password", "secret"])
+
+
+def test_users_init_creates_one_admin_once(tmp_path: Path) -> None:
+    from kb.auth import Authenticator
+    from kb.config import load_settings
+
+    first = users_cmd("init", data=tmp_path)
+    assert first.returncode == 0
+    password = next(ln.strip() for ln in first.stderr.splitlines()[3:] if ln.startswith("      "))
+    principal, _ = Authenticator(load_settings(data_dir=tmp_path)).sign_in("admin", password)
+    assert principal.is_admin
+    again = users_cmd("init", data=tmp_path)
+    assert again.returncode == 0 and "1 user in" in again.stdout and not again.stderr.strip()

@@ -16,19 +16,22 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
 
 from tests.app_helpers import (
+    ADMIN,
     APP,
+    EMPLOYEE,
+    PASSWORD,
     ROOT,
     SAMPLE_DOCS,
     ZEPHYR_FACT,
     ZEPHYR_NAME,
     ZEPHYR_PAGES,
     ZEPHYR_QUESTION,
+    add_users,
     make_pdf,
 )
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "e2e-admin-password"
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 CHROMIUM_ARGS = [
     "--headless",
@@ -57,11 +60,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("e2e")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env |= {
-        "KB_DATA_DIR": str(tmp / "data"),
-        "KB_SAMPLE_DOCS_DIR": str(SAMPLE_DOCS),
-        "KB_ADMIN_PASSWORD": PASSWORD,
-    }
+    env |= {"KB_DATA_DIR": str(tmp / "data"), "KB_SAMPLE_DOCS_DIR": str(SAMPLE_DOCS)}
+    add_users(tmp / "data")  # boss (admin), emma (employee), lars (employee in "lab")
     log = (tmp / "streamlit.log").open("w")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1"]
     cmd += ["--server.port", str(port), "--server.headless", "true"]
@@ -137,6 +137,22 @@ def go(page: Page, title: str) -> None:
     settle(page)
 
 
+def sign_in(page: Page, name: str, password: str = PASSWORD, timeout: float = 60_000) -> None:
+    """Fill the sign-in form and wait for the page behind it."""
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page, timeout)
+
+
+def menu(page: Page) -> list[str]:
+    """The page links in the sidebar menu."""
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link").first).to_be_visible()
+    links = nav.get_by_role("link").all_inner_texts()
+    return [t.strip().splitlines()[-1] for t in links]  # the icon's name comes first
+
+
 def ask(page: Page, question: str) -> Locator:
     """Ask in the chat; returns the new answer's message once it is complete."""
     messages = page.get_by_test_id("stChatMessage")
@@ -146,7 +162,7 @@ def ask(page: Page, question: str) -> Locator:
     box.press("Enter")
     expect(messages).to_have_count(before + 2)
     answer = messages.nth(before + 1)
-    expect(answer).to_contain_text("Answered in")
+    expect(answer).to_contain_text("Answered in", timeout=30_000)  # it streams in
     settle(page)
     return answer
 
@@ -159,10 +175,15 @@ def open_sources(answer: Locator) -> Locator:
 
 
 def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -> None:
-    # First visit: the app indexes sample_docs/ itself, then opens the chat.
+    # First visit: the sign-in form; then the app indexes sample_docs/ itself and opens the chat.
     page.goto(app_url)
     settle(page, timeout=240_000)
+    expect(page.get_by_test_id("stMain")).to_contain_text("Sign in to use the knowledge base.")
+    expect(page.get_by_test_id("stChatInput")).to_have_count(0)
+    shoot(page, "signin.png")
+    sign_in(page, ADMIN, timeout=240_000)
     expect(page.get_by_test_id("stChatInput")).to_be_visible()
+    assert menu(page) == ["Chat", "Source inspector", "Upload", "Admin"]
     started = time.monotonic()
     answer = ask(page, SAMPLE_QUESTION)
     assert time.monotonic() - started < 10, "a cited answer should come within seconds"
@@ -172,11 +193,8 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
     expect(sources).to_contain_text("dense cosine")
     shoot(page, "chat.png")
 
-    # Upload (as admin) a new document with a fact on page 2, and a broken file.
+    # Upload (signed in as admin) a new document with a fact on page 2, and a broken file.
     go(page, "Upload")
-    page.get_by_label("Admin password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    settle(page)
     pdf = make_pdf(tmp_path / ZEPHYR_NAME, ZEPHYR_PAGES)
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"this is not a PDF, whatever its name says\n")
@@ -210,7 +228,7 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
 
     # Delete it on the admin page (with confirmation).
     go(page, "Admin")
-    expect(page.get_by_test_id("stDataFrame")).to_contain_text(ZEPHYR_NAME)
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text(ZEPHYR_NAME)
     shoot(page, "admin.png")
     chooser = page.get_by_role("combobox", name="Documents to act on")
     chooser.click()
@@ -224,7 +242,7 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
     dialog.get_by_role("button", name="Yes, delete").click()
     settle(page)
     expect(main).to_contain_text(f"Deleted {ZEPHYR_NAME}")
-    expect(page.get_by_test_id("stDataFrame")).not_to_contain_text(ZEPHYR_NAME)
+    expect(page.get_by_test_id("stDataFrame").first).not_to_contain_text(ZEPHYR_NAME)
 
     # Asked again, the deleted document is not cited any more.
     go(page, "Chat")
@@ -243,15 +261,80 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
     shoot(page, "inspector.png")
 
 
-def test_admin_pages_are_closed_without_the_password(page: Page, app_url: str) -> None:
-    for path in ("Admin", "Upload"):
+def test_an_employee_sees_no_admin_page(page: Page, app_url: str) -> None:
+    main = page.get_by_test_id("stMain")
+    for path in ("Admin", "Upload"):  # opened by URL: a new session, signed out
         page.goto(f"{app_url}/{path}")
         settle(page, timeout=240_000)
-        expect(page.get_by_label("Admin password")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
         expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
-    page.get_by_label("Admin password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
-    settle(page)
-    expect(page.get_by_test_id("stMain")).to_contain_text("Wrong password.")
+    sign_in(page, EMPLOYEE, "not the password")
+    expect(main).to_contain_text("Wrong user name or password.")
+    sign_in(page, EMPLOYEE)  # from /Upload, as an employee
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Signed in as emma (employee)")
     expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
+    assert menu(page) == ["Chat", "Source inspector"]
+    shoot(page, "employee.png")
+    for path in ("Admin", "Upload"):  # by URL again, signed in this time
+        page.goto(f"{app_url}/{path}")
+        settle(page)
+        sign_in(page, EMPLOYEE)
+        expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
+        expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
+        expect(page.get_by_text("Documents to act on")).to_have_count(0)
+        assert menu(page) == ["Chat", "Source inspector"]
+
+
+def test_restricting_a_document_hides_it_from_an_employee_at_once(
+    browser: Browser, app_url: str, tmp_path: Path
+) -> None:
+    contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
+    admin, emma = (c.new_page() for c in contexts)
+    try:
+        admin.goto(app_url)
+        settle(admin, timeout=240_000)
+        sign_in(admin, ADMIN, timeout=240_000)
+        go(admin, "Upload")
+        pdf = make_pdf(tmp_path / ZEPHYR_NAME, ZEPHYR_PAGES)
+        admin.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([pdf])
+        admin.get_by_role("button", name="Upload and index 1 file").click()
+        settle(admin, timeout=120_000)
+        expect(admin.get_by_test_id("stMain")).to_contain_text(f"{ZEPHYR_NAME}: ")
+
+        emma.goto(app_url)
+        settle(emma, timeout=240_000)
+        sign_in(emma, EMPLOYEE)
+        expect(ask(emma, ZEPHYR_QUESTION)).to_contain_text(ZEPHYR_FACT)  # open to everyone
+
+        # The admin restricts the notes to the lab group...
+        go(admin, "Admin")
+        docs = admin.get_by_role("combobox", name="Documents", exact=True)
+        docs.click()
+        docs.fill("zephyr")
+        admin.get_by_role("option", name=ZEPHYR_NAME).click()
+        admin.keyboard.press("Escape")
+        groups = admin.get_by_role("combobox", name="Visible to")
+        groups.click()
+        admin.get_by_role("option", name="lab", exact=True).click()
+        admin.keyboard.press("Escape")
+        settle(admin)
+        admin.get_by_role("button", name="Set access").click()
+        settle(admin)
+        expect(admin.get_by_test_id("stMain")).to_contain_text(
+            f"{ZEPHYR_NAME} is now visible to: lab"
+        )
+        expect(admin.get_by_test_id("stMain")).to_contain_text("set_groups")  # the audit log
+        shoot(admin, "admin-access.png")
+
+        # ...and the employee's very next question no longer reaches them.
+        answer = ask(emma, ZEPHYR_QUESTION)
+        expect(answer).not_to_contain_text(ZEPHYR_FACT)
+        expect(answer).not_to_contain_text(ZEPHYR_NAME)
+        earlier = emma.get_by_test_id("stChatMessage").nth(1)
+        expect(earlier).to_contain_text("no longer available to you")
+        expect(emma.get_by_text("Q-17")).to_have_count(0)
+        shoot(emma, "employee-restricted.png")
+    finally:
+        for c in contexts:
+            c.close()

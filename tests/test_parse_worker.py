@@ -25,9 +25,10 @@ def test_worker_parses_like_the_parent_and_runs_niced() -> None:
         pool = worker._pool
         assert pool is not None
         (child,) = pool._processes.values()  # one worker process
-        assert os.getpriority(os.PRIO_PROCESS, child.pid) >= os.getpriority(
-            os.PRIO_PROCESS, 0
-        ) + NICENESS
+        assert (
+            os.getpriority(os.PRIO_PROCESS, child.pid)
+            >= os.getpriority(os.PRIO_PROCESS, 0) + NICENESS
+        )
 
 
 def test_worker_errors_cross_the_process_boundary() -> None:

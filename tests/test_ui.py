@@ -1,19 +1,17 @@
-"""Unit tests of the pure helpers behind the pages: kb/ui.py and kb/auth.py."""
+"""Unit tests of the pure helpers behind the pages: kb/ui.py and kb/ui_trust.py."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kb import ui
+from kb import ui, ui_trust
+from kb.access import Principal
 from kb.answer import Answer, Citation
-from kb.auth import HOW_TO_CONFIGURE, admin_secret, hash_password
-from kb.config import load_settings
-from kb.errors import ConfigError
+from kb.audit import AuditEvent
 from kb.fusion import Fused
 from kb.ingest import IngestOutcome
 from kb.registry import Document
@@ -244,66 +242,48 @@ def test_leg_and_fused_rows() -> None:
     assert rows[0]["top k"] is True and rows[0]["keyword"] is None and rows[0]["dense rank"] == 1
 
 
-# -- auth ---------------------------------------------------------------------------------------
-@pytest.fixture
-def no_admin_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KB_ADMIN_PASSWORD", raising=False)
-    monkeypatch.delenv("KB_ADMIN_PASSWORD_HASH", raising=False)
+# -- users, groups, audit (kb/ui_trust.py) ----------------------------------------------------
+def test_principal_line_and_refusal_escape_names() -> None:
+    p = Principal("ann_[x](y)", "employee", frozenset({"hr", "everyone"}))
+    line = ui_trust.principal_line(p)
+    assert unescape(line.replace("**", "")) == "Signed in as ann_[x](y) (employee · groups: hr)"
+    assert "**ann\\_\\[x\\]\\(y\\)**" in line  # the name cannot become a link
+    refusal = ui_trust.admins_only(p)
+    assert "ann\\_\\[x\\]\\(y\\)," in refusal and "for admins" in refusal
 
 
-def test_hash_password() -> None:
-    assert hash_password("s3cret") == hashlib.sha256(b"s3cret").hexdigest()
+def test_group_pickers() -> None:
+    assert ui_trust.group_options(["lab", "hr", "everyone"], ["board"]) == [
+        "everyone", "board", "hr", "lab"
+    ]  # fmt: skip
+    assert ui_trust.chosen_groups([]) == ["everyone"]
+    assert ui_trust.chosen_groups(["Lab", "hr", "lab"]) == ["hr", "lab"]
+    assert ui_trust.chosen_groups(["lab", "everyone"]) == ["everyone"]
+    assert ui_trust.groups_label(["everyone"]) == "everyone"
+    assert ui_trust.groups_label(["lab", "hr"]) == "hr, lab"
+    assert ui_trust.provider_label(None) == "your company account"
+    assert ui_trust.provider_label("google") == "Google"
+    assert ui_trust.provider_label("my_idp") == "My Idp"
 
 
-@pytest.mark.usefixtures("no_admin_env")
-def test_no_password_means_closed() -> None:
-    secret = admin_secret(load_settings())
-    assert not secret.configured
-    assert not secret.verify("")
-    assert not secret.signed_in("anything")
-    assert "KB_ADMIN_PASSWORD" in HOW_TO_CONFIGURE and "secrets.toml" in HOW_TO_CONFIGURE
-    with pytest.raises(ConfigError):
-        secret.session_token()
+def test_audit_rows_newest_first_and_filters() -> None:
+    events = [
+        AuditEvent(1_700_000_000.0, "ann", "ask", {"question": "leave policy", "documents": ["a"]}),
+        AuditEvent(1_700_000_100.0, "boss", "set_groups", {"document": "b.pdf", "groups": ["hr"]}),
+        AuditEvent(1_700_000_050.0, "bob", "sign_in_failed", {"method": "password"}),
+    ]
+    rows = ui_trust.audit_rows(events)
+    assert [r["actor"] for r in rows] == ["boss", "bob", "ann"]
+    assert rows[0]["details"] == "document: b.pdf; groups: hr"
+    assert rows[0]["at"] == datetime.fromtimestamp(1_700_000_100, UTC)
+    assert ui_trust.filter_audit(events, actors=["ann"]) == [events[0]]
+    assert ui_trust.filter_audit(events, actions=["set_groups", "ask"]) == events[:2]
+    assert ui_trust.filter_audit(events, text="LEAVE") == [events[0]]
+    assert ui_trust.filter_audit(events, ["ann"], ["set_groups"]) == []
 
 
-@pytest.mark.usefixtures("no_admin_env")
-def test_empty_password_counts_as_none() -> None:
-    assert not admin_secret(load_settings(admin_password="")).configured
-    assert not admin_secret(load_settings(), {"KB_ADMIN_PASSWORD": ""}).configured
-
-
-@pytest.mark.usefixtures("no_admin_env")
-def test_password_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KB_ADMIN_PASSWORD", "from-env")
-    secret = admin_secret(load_settings(), {"KB_ADMIN_PASSWORD": "from-secrets"})
-    assert secret.source == "environment"
-    assert secret.verify("from-env") and not secret.verify("from-secrets")
-    assert not secret.verify("from-en") and not secret.verify("")
-
-
-@pytest.mark.usefixtures("no_admin_env")
-def test_hash_from_the_environment_and_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KB_ADMIN_PASSWORD_HASH", hash_password("hashed").upper())
-    assert admin_secret(load_settings()).verify("hashed")
-    monkeypatch.delenv("KB_ADMIN_PASSWORD_HASH")
-    secret = admin_secret(load_settings(), {"KB_ADMIN_PASSWORD_HASH": hash_password("h2")})
-    assert secret.source == "secrets.toml" and secret.verify("h2")
-    plain = admin_secret(load_settings(), {"admin_password": "p"})
-    assert plain.verify("p")
-
-
-@pytest.mark.usefixtures("no_admin_env")
-def test_a_malformed_hash_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KB_ADMIN_PASSWORD_HASH", "not-a-digest")
-    with pytest.raises(ConfigError, match="sha256 hex digest"):
-        admin_secret(load_settings())
-
-
-@pytest.mark.usefixtures("no_admin_env")
-def test_session_token_ends_when_the_password_changes() -> None:
-    old = admin_secret(load_settings(admin_password="one"))
-    token = old.session_token()
-    assert old.signed_in(token)
-    assert not old.signed_in(None) and not old.signed_in(token[:-1] + "x")
-    assert not admin_secret(load_settings(admin_password="two")).signed_in(token)
-    assert token != old.digest  # the token is not the stored digest itself
+def test_an_answer_citing_a_document_now_out_of_reach_is_withdrawn() -> None:
+    cite = Citation(1, "d1", "a.pdf", 1, "", "text", "c1")
+    answer = Answer("q", "text [1]", [cite], [], found=True)
+    assert not ui_trust.withdrawn(answer, {"d1", "d2"})
+    assert ui_trust.withdrawn(answer, {"d2"})

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from kb import ui
+from kb.access import Principal
 from kb.errors import KBError
 from kb.ingest import IngestOutcome
 from kb.knowledge_base import KnowledgeBase
@@ -23,12 +24,12 @@ def show_flash() -> None:
         getattr(st, level)(text)
 
 
-def _delete(base: KnowledgeBase, ids: Sequence[str]) -> list[tuple[str, str]]:
+def _delete(base: KnowledgeBase, ids: Sequence[str], actor: Principal) -> list[tuple[str, str]]:
     bar = st.progress(0.0, text="Deleting")
     flash = []
     for n, doc_id in enumerate(ids, 1):
         try:
-            doc = base.delete(doc_id)
+            doc = base.delete(doc_id, actor=actor)
             flash.append(
                 ("success", f"Deleted **{ui.escape_markdown(doc.name)}** ({doc.chunks} chunks).")
             )
@@ -38,14 +39,14 @@ def _delete(base: KnowledgeBase, ids: Sequence[str]) -> list[tuple[str, str]]:
     return flash
 
 
-def _reindex(base: KnowledgeBase, ids: Sequence[str]) -> list[tuple[str, str]]:
+def _reindex(base: KnowledgeBase, ids: Sequence[str], actor: Principal) -> list[tuple[str, str]]:
     bar = st.progress(0.0, text="Re-indexing: reading the first file")
 
     def progress(done: int, total: int, outcome: IngestOutcome) -> None:
         bar.progress(done / total, text=ui.progress_text(done, total, outcome))
 
     try:
-        outcomes = base.reindex(ids, progress)
+        outcomes = base.reindex(ids, progress, actor=actor)
     except KBError as exc:
         return [("error", str(exc))]
     level = "success" if all(o.ok for o in outcomes) else "warning"
@@ -58,11 +59,11 @@ def request(action: str, ids: Sequence[str]) -> None:
     st.session_state[PENDING_KEY] = (action, list(ids))
 
 
-def confirm_pending(base: KnowledgeBase, names: dict[str, str]) -> None:
+def confirm_pending(base: KnowledgeBase, names: dict[str, str], actor: Principal) -> None:
     """Open the confirmation dialog of the pending action, if there is one."""
     if PENDING_KEY in st.session_state:
         action, ids = st.session_state[PENDING_KEY]
-        _confirm(base, action, ids, names)
+        _confirm(base, action, ids, names, actor)
 
 
 def _forget() -> None:
@@ -70,7 +71,13 @@ def _forget() -> None:
 
 
 @st.dialog("Please confirm", width="medium", on_dismiss=_forget)
-def _confirm(base: KnowledgeBase, action: str, ids: Sequence[str], names: dict[str, str]) -> None:
+def _confirm(
+    base: KnowledgeBase,
+    action: str,
+    ids: Sequence[str],
+    names: dict[str, str],
+    actor: Principal,
+) -> None:
     listed = "\n".join(f"- {ui.escape_markdown(names.get(i, i))}" for i in ids)
     if action == "delete":
         st.markdown(
@@ -87,7 +94,7 @@ def _confirm(base: KnowledgeBase, action: str, ids: Sequence[str], names: dict[s
     if buttons.button(f"Yes, {'delete' if action == 'delete' else 're-index'}", type="primary"):
         _forget()
         runner = _delete if action == "delete" else _reindex
-        st.session_state[FLASH_KEY] = runner(base, ids)
+        st.session_state[FLASH_KEY] = runner(base, ids, actor)
         st.rerun()
     if buttons.button("Cancel"):
         _forget()

@@ -6,28 +6,29 @@ import streamlit as st
 from streamlit import runtime
 
 from kb import ui
+from kb.access import Principal
 from kb.answer import Answer, Citation
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 
 
-def _inline_url(base: KnowledgeBase, citation: Citation, key: str) -> str | None:
+def _inline_url(base: KnowledgeBase, citation: Citation, key: str, user: Principal) -> str | None:
     # A download can't open at a page; a URL served inline can, with #page=N. Streamlit has
     # no public call that returns one, so this uses the media file manager st.iframe uses.
     if not runtime.exists():
         return None
     try:
-        _, data, mime = base.original(citation.doc_id)
+        _, data, mime = base.original(citation.doc_id, user=user)
     except KBError:
         return None
     return runtime.get_instance().media_file_mgr.add(data, mime, f"kb-open-{key}")
 
 
-def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
+def _open_buttons(base: KnowledgeBase, citation: Citation, key: str, user: Principal) -> None:
     row = st.container(horizontal=True)
     row.download_button(
         "Download the original",
-        data=lambda: base.original(citation.doc_id)[1],
+        data=lambda: base.original(citation.doc_id, user=user)[1],
         file_name=citation.name,
         mime=ui.mime_type(citation.name),
         key=f"dl-{key}",
@@ -35,7 +36,7 @@ def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
         icon=":material/download:",
     )
     if ui.is_pdf(citation.name) and citation.page:
-        url = _inline_url(base, citation, key)
+        url = _inline_url(base, citation, key, user)
         if url:
             row.link_button(
                 f"Open at page {citation.page}",
@@ -44,8 +45,10 @@ def _open_buttons(base: KnowledgeBase, citation: Citation, key: str) -> None:
             )
 
 
-def render_sources(base: KnowledgeBase, answer: Answer, key: str, live: set[str]) -> None:
-    """One expander listing the answer's citations; `live` holds the ids still indexed."""
+def render_sources(
+    base: KnowledgeBase, answer: Answer, key: str, live: set[str], user: Principal
+) -> None:
+    """One expander listing the answer's citations; `live` holds the ids `user` may open."""
     if not answer.citations:
         return
     with st.expander(f"Sources ({len(answer.citations)})"):
@@ -57,6 +60,6 @@ def render_sources(base: KnowledgeBase, answer: Answer, key: str, live: set[str]
                     st.caption(ui.score_line(hit))
                 st.markdown(ui.highlight(c.text, answer.question))
                 if c.doc_id in live:
-                    _open_buttons(base, c, f"{key}-{c.n}")
+                    _open_buttons(base, c, f"{key}-{c.n}", user)
                 else:
                     st.caption("This document has been deleted from the knowledge base since.")
