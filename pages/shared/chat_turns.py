@@ -1,0 +1,70 @@
+"""The chat's turns: a question, its streamed and checked answer, its sources."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from kb import answer_view as view
+from kb import ui, ui_trust
+from kb.access import Principal
+from kb.errors import KBError
+from kb.knowledge_base import KnowledgeBase
+from pages.shared.sources import render_sources
+
+
+def render_answer(
+    base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str], user: Principal
+) -> None:
+    """An answer: the fallback note, the checked text, its cost, its sources."""
+    assert turn.answer is not None
+    if turn.answer.error:
+        st.warning(view.fallback_line(turn.answer), icon=":material/warning:")
+    st.markdown(view.checked_markdown(turn.answer))
+    st.caption(view.cost_line(turn.answer, turn.seconds))
+    render_sources(base, turn.answer, key, live, user)
+
+
+def render_turn(
+    base: KnowledgeBase, turn: ui.ChatTurn, key: str, live: set[str], user: Principal
+) -> None:
+    """One question and its answer, as kept in the session's history."""
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(turn.question))
+    with st.chat_message("assistant"):
+        if turn.answer is None:
+            st.error(turn.error)
+            return
+        if ui_trust.withdrawn(turn.answer, live):
+            st.caption(ui_trust.WITHDRAWN)
+            return
+        render_answer(base, turn, key, live, user)
+
+
+def ask(
+    base: KnowledgeBase,
+    question: str,
+    key: str,
+    live: set[str],
+    history: list[ui.ChatTurn],
+    user: Principal,
+) -> ui.ChatTurn:
+    """Answer a new question, streaming the text as it is written, and return it."""
+    with st.chat_message("user"):
+        st.markdown(ui.escape_markdown(question))
+    with st.chat_message("assistant"):
+        started = time.perf_counter()
+        earlier = [t.answer for t in history if t.answer is not None]
+        try:
+            stream = base.ask_stream(question, history=earlier, user=user)
+            box = st.empty()
+            box.write_stream(view.live_markdown(stream))
+            answer = stream.answer
+            box.empty()  # the checked answer replaces the raw stream
+        except KBError as exc:
+            st.error(str(exc))
+            return ui.ChatTurn(question, None, time.perf_counter() - started, str(exc))
+        turn = ui.ChatTurn(question, answer, time.perf_counter() - started)
+        render_answer(base, turn, key, live, user)
+    return turn
