@@ -32,8 +32,8 @@ def test_worker_parses_like_the_parent_and_runs_niced() -> None:
 
 
 def test_worker_errors_cross_the_process_boundary() -> None:
-    with ParseWorker() as worker, pytest.raises(IngestError, match="truncated or damaged"):
-        worker.parse("pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "broken.pdf")
+    with ParseWorker() as worker, pytest.raises(IngestError, match="could not read x.docx as DOCX"):
+        worker.parse("docx", b"PK\x03\x04 not really a zip", "x.docx")
 
 
 def test_a_dead_parser_fails_one_file_and_the_next_gets_a_new_process() -> None:
