@@ -26,7 +26,6 @@ from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError
 from kb.guards import check_pdf, check_text, check_zip, display_name
 from kb.ids import chunk_id, doc_id_for, sha256_hex
-from kb.parse_worker import MIN_FILES, ParseWorker
 from kb.parsing import PAGED_KINDS, Block, parse
 from kb.registry import Document, Registry
 from kb.sniff import decode_text, sniff
@@ -174,9 +173,7 @@ class Ingestor:
                 "(KB_MAX_UPLOAD_MB); split it or raise the limit"
             )
 
-    def _prepare(
-        self, source: Source, reindex: bool, parser: Callable[[str, bytes, str], list[Block]]
-    ) -> _Prepared | IngestOutcome:
+    def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
         self._check_size(source.size())  # before reading: a huge file is never loaded
         data = source.read()
         self._check_size(len(data))  # it may have grown since
@@ -199,7 +196,7 @@ class Ingestor:
                 check_pdf(data)
             else:
                 check_text(len(decode_text(data)), self.settings)  # before parsing it
-            blocks = parser(kind, data, source.name)
+            blocks = parse(kind, data, source.name)
         check_text(sum(len(b.text) for b in blocks), self.settings)
         chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
         pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
@@ -325,13 +322,8 @@ class Ingestor:
                 progress(len(outcomes), total, outcome)
 
         group: list[tuple[_Prepared, float]] = []
-        to_parse = sum(s.blocks is None for s in items)
-        with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool,
-            ParseWorker() as worker,
-        ):
-            parser = worker.parse if to_parse >= MIN_FILES else parse
-            for source, future, started in self._prefetch(pool, items, reindex, parser):
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
+            for source, future, started in self._prefetch(pool, items, reindex):
                 try:
                     prepared = future.result()
                 except KBError as exc:
@@ -382,13 +374,10 @@ class Ingestor:
         pool: ThreadPoolExecutor,
         items: list[Source],
         reindex: bool,
-        parser: Callable[[str, bytes, str], list[Block]],
     ) -> Iterator[tuple[Source, Future[_Prepared | IngestOutcome], float]]:
         queue: deque[tuple[Source, Future[_Prepared | IngestOutcome], float]] = deque()
         for source in items:
-            queue.append(
-                (source, pool.submit(self._prepare, source, reindex, parser), time.perf_counter())
-            )
+            queue.append((source, pool.submit(self._prepare, source, reindex), time.perf_counter()))
             if len(queue) > PREFETCH:
                 yield queue.popleft()
         while queue:

@@ -22,11 +22,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def peak_child_rss_mb() -> float:
-    """Peak resident memory of the largest finished child (the parse worker), in MB."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def parse_times(paths: list[Path]) -> dict[str, dict[str, float]]:
     """Seconds spent in unstructured per format (and per page for paged formats)."""
     out: dict[str, dict[str, float]] = {}
@@ -93,7 +88,6 @@ def bench_ingest(
         ),
         "rss_before_mb": rss_before,
         "peak_rss_mb": peak_rss_mb(),
-        "parser_peak_rss_mb": peak_child_rss_mb(),
     }
 
 
@@ -109,7 +103,4 @@ def report_ingest(r: dict[str, Any], log: Callable[[str], None] = print) -> None
     log(f"  ratio re/full    {r['reingest_over_full']:8.3f}   (target <= 0.03)")
     if r["pdf_seconds_per_page"] is not None:
         log(f"PDF parse (fast)   {r['pdf_seconds_per_page'] * 1000:8.0f} ms/page")
-    log(
-        f"memory: {r['rss_before_mb']:.0f} MB before ingest, peak {r['peak_rss_mb']:.0f} MB; "
-        f"parse worker process peak {r['parser_peak_rss_mb']:.0f} MB"
-    )
+    log(f"memory: {r['rss_before_mb']:.0f} MB before ingest, peak {r['peak_rss_mb']:.0f} MB")
