@@ -29,13 +29,16 @@ _QUESTION_WORDS = {
 
 
 def is_followup(question: str) -> bool:
-    """Whether `question` reads as a follow-up that needs the previous one to be understood."""
-    if _CONNECTOR.match(question):
-        return True
+    """Whether `question` reads as a follow-up that needs the previous one to be understood.
+
+    An opening like "and what about" alone is not enough: "and what about the hotel cap in
+    Tokyo?" names its own subject, and carrying the previous question's words into it pulls
+    retrieval back to the old topic."""
     words = {w.lower() for w in _WORD.findall(question)}
     if words & _BACK_REFERENCES:
         return True
-    return len(tokenize([question])[0]) <= MAX_ELLIPTICAL_WORDS
+    rest = _CONNECTOR.sub("", question).strip() or question
+    return len(tokenize([rest])[0]) <= MAX_ELLIPTICAL_WORDS
 
 
 def content_words(text: str) -> list[str]:

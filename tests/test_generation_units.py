@@ -185,6 +185,8 @@ def test_failures_read_as_one_line() -> None:
         ("Boston?", True),
         ("How many vacation days can I carry over to next year?", False),
         ("Where is the Zephyr-9 calibration rig stored?", False),
+        # A connector, but its own subject: the previous question's words would drown it.
+        ("and what about the hotel cap in Tokyo?", False),
     ],
 )
 def test_is_followup(question: str, followup: bool) -> None:
