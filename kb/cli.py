@@ -64,8 +64,10 @@ def _open(settings: Settings) -> Any:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """kb ingest PATH...: add or replace files and folders."""
     from kb.knowledge_base import expand_paths
+    from kb.parsing import preload
 
     sources = expand_paths(args.paths)  # a missing path fails before the model loads
+    preload()  # the parsers load while the embedding model does
     base = _open(settings)
     if args.if_empty and not base.is_empty():
         print(f"{len(base.documents())} documents already indexed; nothing to do")

@@ -1,31 +1,28 @@
 """Ingestion: bytes -> blocks -> chunks -> embeddings -> Chroma + registry, one file at a time,
-parsing the next file while the current one embeds."""
+in three overlapping stages: a thread parses the files ahead, the caller's thread embeds, and
+a thread commits what was embedded (Chroma, originals, registry) while the next group embeds."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path, PurePath
-from typing import Any
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from kb.access import EVERYONE
-from kb.chunking import Chunk, chunk_blocks, search_text
+from kb.chunking import chunk_blocks, search_text
+from kb.commit import Committer, IngestOutcome, Prepared
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError
 from kb.guards import check_pdf, check_text, check_zip, display_name
-from kb.ids import chunk_id, doc_id_for, sha256_hex
+from kb.ids import doc_id_for, sha256_hex
 from kb.parsing import PAGED_KINDS, Block, parse
 from kb.registry import Document, Registry
 from kb.sniff import decode_text, sniff
@@ -35,8 +32,15 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes the chunks a file yields: it changes every version
 # tag, so `kb reindex --all` rebuilds everything while unchanged text keeps its cached vectors.
-PIPELINE_VERSION = "5"
-PREFETCH = 2  # files parsed ahead of the one being embedded
+PIPELINE_VERSION = "6"
+# Files parsed ahead of the one being embedded: a group of small files (EMBED_GROUP chunks)
+# is ~6 files, and a shallower queue left the embedder waiting for the parser 15 % of the
+# time. The byte budget bounds the memory a queue of large files can take.
+PREFETCH = 8
+PREFETCH_BYTES = 64 * 1024 * 1024
+# Embedded groups waiting for their commit: the commit thread is mostly waiting on Chroma and
+# the disk, so one group in flight hides it; more would only hold vectors in memory.
+COMMITS_IN_FLIGHT = 2
 # Small files are embedded together: the model is ~2x faster per text in batches of 64 than 4.
 EMBED_GROUP = 64
 ZIP_KINDS = {"docx", "pptx", "xlsx"}
@@ -72,70 +76,7 @@ class Source:
             raise IngestError(f"cannot read {self.path}: {exc.strerror}") from exc
 
 
-@dataclass
-class IngestOutcome:
-    """What happened to one file: indexed, unchanged, replaced, reindexed or failed."""
-
-    name: str
-    status: str
-    doc_id: str | None = None
-    chunks: int = 0
-    embedded: int = 0
-    reason: str = ""
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """Whether the file is in the index as it should be."""
-        return self.status != "failed"
-
-    def message(self) -> str:
-        """One line for people."""
-        if self.status == "failed":
-            return f"{self.name}: failed: {self.reason}"
-        if self.status == "unchanged":
-            return f"{self.name}: unchanged (already indexed)"
-        extra = " (old version removed)" if self.status == "replaced" else ""
-        return f"{self.name}: {self.status} ({self.chunks} chunks){extra}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-
-@dataclass
-class _Prepared:
-    source: Source
-    data: bytes
-    doc_id: str
-    sha: str
-    version: str
-    kind: str
-    chunks: list[Chunk]
-    pages: int | None
-    old: Document | None
-
-
 Progress = Callable[[int, int, IngestOutcome], None]
-
-
-_SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
-
-
-def original_file(folder: Path, doc_id: str, version: str, name: str, kind: str) -> Path:
-    """The stored original of a version: folder/doc_id/version + a safe extension."""
-    suffix = PurePath(name.replace("\\", "/")).suffix.lower()
-    if not _SAFE_SUFFIX.fullmatch(suffix):
-        suffix = f".{kind}"
-    return folder / doc_id / f"{version}{suffix}"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 class Ingestor:
@@ -152,6 +93,7 @@ class Ingestor:
     ) -> None:
         self.settings, self.registry, self.store = settings, registry, store
         self.cache, self.embed_model, self.originals = cache, embed_model, originals
+        self.committer = Committer(registry, store, originals)
         self._groups: tuple[str, ...] | None = None  # of the run in progress (None: keep)
 
     def version_for(self, sha: str) -> str:
@@ -161,9 +103,8 @@ class Ingestor:
         return f"{sha[:12]}{hashlib.sha1(recipe.encode()).hexdigest()[:4]}"
 
     def original_path(self, doc: Document) -> Path:
-        """Where a version's original bytes are kept: named by id and version only, so the
-        uploaded file name (display data) never becomes part of a path."""
-        return original_file(self.originals, doc.doc_id, doc.version, doc.name, doc.kind)
+        """Where a version's original bytes are kept (see Committer.original_path)."""
+        return self.committer.original_path(doc)
 
     def _check_size(self, size: int) -> None:
         limit = self.settings.max_upload_bytes
@@ -173,7 +114,7 @@ class Ingestor:
                 "(KB_MAX_UPLOAD_MB); split it or raise the limit"
             )
 
-    def _prepare(self, source: Source, reindex: bool) -> _Prepared | IngestOutcome:
+    def _prepare(self, source: Source, reindex: bool) -> Prepared | IngestOutcome:
         self._check_size(source.size())  # before reading: a huge file is never loaded
         data = source.read()
         self._check_size(len(data))  # it may have grown since
@@ -200,91 +141,9 @@ class Ingestor:
         check_text(sum(len(b.text) for b in blocks), self.settings)
         chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
         pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
-        return _Prepared(
-            source, data, doc_id, sha, version, kind, chunks, max(pages, default=None), old
+        return Prepared(
+            source.name, data, doc_id, sha, version, kind, chunks, max(pages, default=None), old
         )
-
-    def _nodes(self, p: _Prepared, vectors: list[list[float]]) -> list[TextNode]:
-        name = p.source.name
-        nodes = []
-        for i, (c, vec) in enumerate(zip(p.chunks, vectors, strict=True)):
-            meta: dict[str, Any] = {
-                "doc_id": p.doc_id,
-                "name": name,
-                "version": p.version,
-                "kind": p.kind,
-                "heading": c.heading,
-                "element_types": ",".join(c.element_types),
-                "chunk_index": i,
-            }
-            if c.page:
-                meta["page"] = c.page  # Chroma metadata cannot hold None
-            nodes.append(
-                TextNode(
-                    id_=chunk_id(p.doc_id, p.version, i),
-                    text=c.text,
-                    embedding=vec,
-                    metadata=meta,
-                    # LlamaIndex writes the source's id as Chroma's `doc_id` field (and would
-                    # write "None" over ours without it): deletes and hits rely on it.
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.doc_id)},
-                    excluded_embed_metadata_keys=list(meta),
-                    excluded_llm_metadata_keys=list(meta),
-                )
-            )
-        return nodes
-
-    def _commit(self, p: _Prepared, vectors: list[list[float]]) -> IngestOutcome:
-        name = p.source.name
-        nodes = self._nodes(p, vectors)
-        doc = Document(
-            doc_id=p.doc_id,
-            name=name,
-            kind=p.kind,
-            size=len(p.data),
-            sha256=p.sha,
-            version=p.version,
-            pages=p.pages,
-            chunks=len(nodes),
-            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            # New documents are open to everyone unless the uploader said otherwise; a new
-            # version keeps the groups of the one it replaces.
-            groups=self._groups or (p.old.groups if p.old else (EVERYONE,)),
-        )
-        same_version = p.old is not None and p.old.version == p.version
-        path = self.original_path(doc)
-        # The journal row names the work until it is whole: a crash anywhere below leaves it,
-        # and recovery (kb.integrity) resumes from the saved original or reports it.
-        self.registry.begin(p.doc_id, p.version, "ingest", name, doc.groups)
-        try:
-            write_atomic(path, p.data)
-            if same_version:
-                # A forced re-index of identical chunks: rewrite them in place, ids unchanged,
-                # so readers never see the document missing.
-                self.store.upsert(nodes)
-            else:
-                self.store.add(nodes)
-            self.registry.upsert(doc)  # the switch: from here readers see the new version
-        except BaseException:
-            if not same_version:
-                self.store.delete_version(p.doc_id, p.version)
-                path.unlink(missing_ok=True)
-            self.registry.end(p.doc_id, p.version)
-            raise
-        status = "indexed"
-        if p.old and not same_version:
-            # The new version is live; a failed clean-up leaves only invisible chunks,
-            # which KnowledgeBase.repair() removes after the batch.
-            try:
-                self.store.delete_version(p.old.doc_id, p.old.version)
-                self.original_path(p.old).unlink(missing_ok=True)
-            except (KBError, OSError) as exc:
-                log.warning("clean-up of the old version of %s failed: %s", name, exc)
-            status = "replaced" if p.old.sha256 != p.sha else "reindexed"
-        elif same_version:
-            status = "reindexed"
-        self.registry.end(p.doc_id, p.version)
-        return IngestOutcome(name, status, p.doc_id, len(nodes))
 
     def run(
         self,
@@ -321,64 +180,129 @@ class Ingestor:
             if progress:
                 progress(len(outcomes), total, outcome)
 
-        group: list[tuple[_Prepared, float]] = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
-            for source, future, started in self._prefetch(pool, items, reindex):
+        # The files since the last embedding, in order: parsed ones and ones already decided
+        # (failed, unchanged), so that outcomes are reported in the order of the files.
+        group: list[tuple[Prepared | IngestOutcome, float]] = []
+        pending: deque[Future[list[tuple[IngestOutcome, float]]]] = deque()
+
+        def report(wait: int) -> None:
+            # Outcomes are reported here, on the caller's thread, in order: progress callbacks
+            # (a Streamlit bar) must not run on a worker thread.
+            while pending and (len(pending) > wait or pending[0].done()):
+                for outcome, started in pending.popleft().result():
+                    done(outcome, started)
+
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as parser,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-commit") as committer,
+        ):
+            for source, future, started in self._prefetch(parser, items, reindex):
                 try:
-                    prepared = future.result()
+                    group.append((future.result(), started))
                 except KBError as exc:
-                    done(IngestOutcome(source.name, "failed", reason=str(exc)), started)
-                    continue
-                if isinstance(prepared, IngestOutcome):
-                    done(prepared, started)
-                    continue
-                group.append((prepared, started))
-                if sum(len(p.chunks) for p, _ in group) >= EMBED_GROUP:
-                    self._commit_group(group, done)
+                    group.append((IngestOutcome(source.name, "failed", reason=str(exc)), started))
+                if _chunks(group) >= EMBED_GROUP or (not pending and _chunks(group) == 0):
+                    pending.append(self._embed_group(group, committer))
                     group = []
-            self._commit_group(group, done)
+                report(COMMITS_IN_FLIGHT)
+            if group:
+                pending.append(self._embed_group(group, committer))
+            report(0)
         return outcomes
 
-    def _commit_group(
-        self, group: list[tuple[_Prepared, float]], done: Callable[[IngestOutcome, float], None]
-    ) -> None:
-        """Embed the chunks of several small files in one batch, then commit each file."""
-        if not group:
-            return
-        texts = [search_text(p.source.name, c.heading, c.text) for p, _ in group for c in p.chunks]
+    def _embed_group(
+        self, group: list[tuple[Prepared | IngestOutcome, float]], committer: ThreadPoolExecutor
+    ) -> Future[list[tuple[IngestOutcome, float]]]:
+        """Embed the chunks of several small files in one batch, then hand them to the commit
+        thread; the future holds each file's outcome, in order."""
+        texts = [search_text(p.name, c.heading, c.text) for p in _parsed(group) for c in p.chunks]
+        decided: Future[list[tuple[IngestOutcome, float]]] = Future()
+        if not texts:
+            decided.set_result([(o, t) for o, t in group if isinstance(o, IngestOutcome)])
+            return decided
         try:
             vectors, fresh = self.cache.embed(texts, self.embed_model.get_text_embedding_batch)
         except Exception as exc:  # the model failing fails these files, not the batch
-            for p, started in group:
-                done(
-                    IngestOutcome(p.source.name, "failed", reason=f"embedding failed: {exc}"),
-                    started,
-                )
-            return
+            reason = f"embedding failed: {exc}"
+            decided.set_result(
+                [(o if isinstance(o, IngestOutcome) else _failed(o, reason), t) for o, t in group]
+            )
+            return decided
+        return committer.submit(self._commit_group, group, texts, vectors, fresh)
+
+    def _commit_group(
+        self,
+        group: list[tuple[Prepared | IngestOutcome, float]],
+        texts: list[str],
+        vectors: list[list[float]],
+        fresh: set[str],
+    ) -> list[tuple[IngestOutcome, float]]:
+        """Commit each file of an embedded group; a failed commit fails that file only."""
+        items = []
+        offset = 0
+        for parsed in _parsed(group):
+            n = len(parsed.chunks)
+            items.append((parsed, vectors[offset : offset + n], self._groups_of(parsed)))
+            offset += n
+        committed = iter(self.committer.commit_many(items))
+        results = []
         offset = 0
         for p, started in group:
-            mine = vectors[offset : offset + len(p.chunks)]
+            if isinstance(p, IngestOutcome):
+                results.append((p, started))
+                continue
+            result = next(committed)
             own = set(texts[offset : offset + len(p.chunks)])
             offset += len(p.chunks)
-            try:
-                outcome = self._commit(p, mine)
-            except KBError as exc:
-                outcome = IngestOutcome(p.source.name, "failed", reason=str(exc))
+            if isinstance(result, KBError):
+                result = _failed(p, str(result))
             # A text shared by two files was embedded once: count it for the first of them.
-            outcome.embedded = len(own & fresh)
+            result.embedded = len(own & fresh)
             fresh -= own
-            done(outcome, started)
+            results.append((result, started))
+        return results
+
+    def _groups_of(self, p: Prepared) -> tuple[str, ...]:
+        # New documents are open to everyone unless the uploader said otherwise; a new
+        # version keeps the groups of the one it replaces.
+        return self._groups or (p.old.groups if p.old else (EVERYONE,))
 
     def _prefetch(
         self,
         pool: ThreadPoolExecutor,
         items: list[Source],
         reindex: bool,
-    ) -> Iterator[tuple[Source, Future[_Prepared | IngestOutcome], float]]:
-        queue: deque[tuple[Source, Future[_Prepared | IngestOutcome], float]] = deque()
+    ) -> Iterator[tuple[Source, Future[Prepared | IngestOutcome], float]]:
+        queue: deque[tuple[Source, Future[Prepared | IngestOutcome], float, int]] = deque()
+        queued_bytes = 0
         for source in items:
-            queue.append((source, pool.submit(self._prepare, source, reindex), time.perf_counter()))
-            if len(queue) > PREFETCH:
-                yield queue.popleft()
-        while queue:
-            yield queue.popleft()
+            size = _size_or_zero(source)
+            future = pool.submit(self._prepare, source, reindex)
+            queue.append((source, future, time.perf_counter(), size))
+            queued_bytes += size
+            while queue and (len(queue) > PREFETCH or queued_bytes > PREFETCH_BYTES):
+                head, fut, started, head_size = queue.popleft()
+                queued_bytes -= head_size
+                yield head, fut, started
+        for head, fut, started, _ in queue:
+            yield head, fut, started
+
+
+def _parsed(group: list[tuple[Prepared | IngestOutcome, float]]) -> list[Prepared]:
+    return [p for p, _ in group if isinstance(p, Prepared)]
+
+
+def _chunks(group: list[tuple[Prepared | IngestOutcome, float]]) -> int:
+    return sum(len(p.chunks) for p in _parsed(group))
+
+
+def _failed(p: Prepared, reason: str) -> IngestOutcome:
+    return IngestOutcome(p.name, "failed", reason=reason)
+
+
+def _size_or_zero(source: Source) -> int:
+    """A file's size for the prefetch budget; unreadable files are reported by _prepare."""
+    try:
+        return source.size()
+    except IngestError:
+        return 0

@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kb.commit import IngestOutcome, original_file
 from kb.ids import sha256_hex
-from kb.ingest import IngestOutcome, Source, original_file
+from kb.ingest import Source
 from kb.store import is_live, parse_chunk_id
 
 if TYPE_CHECKING:

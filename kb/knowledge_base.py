@@ -13,7 +13,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
-from kb import integrity
+from kb import integrity, parsing
 from kb.access import SYSTEM, Principal, normalize_groups, require_admin
 from kb.answer import Answer
 from kb.answering import Answerer
@@ -106,6 +106,10 @@ class KnowledgeBase:
     @llm.setter
     def llm(self, model: LLM | None) -> None:
         self.answerer.llm = model
+
+    def preload_parsers(self) -> None:
+        """Load the document parsers in the background, so the first upload does not wait."""
+        parsing.preload()
 
     # -- what readers see ---------------------------------------------------------------
     def view(self) -> View:

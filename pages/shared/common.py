@@ -22,7 +22,9 @@ from pages.shared.signin import require_admin, require_user, sidebar
 @st.cache_resource(show_spinner="Loading the knowledge base and the embedding model…")
 def get_kb() -> KnowledgeBase:
     """The one KnowledgeBase of this process, shared by every session (it is thread-safe)."""
-    return KnowledgeBase(load_settings())
+    base = KnowledgeBase(load_settings())
+    base.preload_parsers()
+    return base
 
 
 @st.cache_resource
