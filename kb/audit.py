@@ -9,13 +9,17 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.errors import StoreError
+
+if TYPE_CHECKING:
+    from kb.commit import IngestOutcome
+    from kb.retrieval import Hit
 
 ACTIONS = (
     "ask",
@@ -29,6 +33,12 @@ ACTIONS = (
     "sign_in_failed",
     "sign_out",
     "denied",
+    "user_add",
+    "user_remove",
+    "user_passwd",
+    "user_set",
+    "recover",
+    "audit_export",
 )
 # Triggers make the table append-only for every client of the file, not only for kb's code:
 # an UPDATE or DELETE aborts. Each row also carries a sha256 chain over the previous row, so
@@ -165,6 +175,28 @@ class AuditLog:
             iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
             writer.writerow([seq, iso, _csv_safe(actor), action, _csv_safe(detail)])
         return out.getvalue()
+
+    def outcomes(self, actor: str, outcomes: Iterable[IngestOutcome], default: str) -> None:
+        """One event per file of an ingest or re-index (`default`: the action of new files)."""
+        for o in outcomes:
+            action = {"replaced": "replace", "reindexed": "reindex"}.get(o.status, default)
+            self.record(
+                actor,
+                action,
+                name=o.name,
+                doc_id=o.doc_id,
+                status=o.status,
+                chunks=o.chunks,
+                reason=o.reason,
+            )
+
+    def retrieval(
+        self, actor: str, action: str, query: str, hits: Sequence[Hit], **extra: Any
+    ) -> None:
+        """A search or question, with the documents its hits came from."""
+        docs = list(dict.fromkeys(h.doc_id for h in hits))
+        names = list(dict.fromkeys(h.name for h in hits))
+        self.record(actor, action, query=query, doc_ids=docs, names=names, **extra)
 
 
 def _csv_safe(text: str) -> str:

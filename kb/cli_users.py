@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from kb.audit import AuditLog
 from kb.auth import BOOTSTRAP_ADMIN, Authenticator, generate_password, open_users, users_path
 from kb.config import Settings
 from kb.errors import KBError
@@ -43,6 +44,16 @@ def _row(user: Any) -> dict[str, Any]:
     }
 
 
+def _audit(settings: Settings, action: str, user: Any, **detail: Any) -> None:
+    """Record a change of the users file; the actor is the account that ran `kb users`."""
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        operator = "unknown"
+    log = AuditLog(settings.data_dir / "audit.sqlite")
+    log.record(f"cli:{operator}", action, name=user.name, role=user.role, **detail)
+
+
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     """kb users list | add | remove | passwd | set | init."""
     users = open_users(settings)
@@ -55,12 +66,15 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         password = None if args.oidc_only else read_password()
         user = users.add(args.name, args.role, _groups(args.group) or [], password)
         how = "signs in with OIDC only" if password is None else "signs in with a password"
+        _audit(settings, "user_add", user, groups=list(user.groups), sign_in=user.sign_in)
         print(f"added {user.name} ({user.role}; groups: {', '.join(user.groups) or '-'}; {how})")
     elif command == "remove":
         user = users.remove(args.name, keep_an_admin=not args.force)
+        _audit(settings, "user_remove", user)
         print(f"removed {user.name}; their open sessions end at their next click")
     elif command == "passwd":
         user = users.set_password(args.name, None if args.oidc_only else read_password())
+        _audit(settings, "user_passwd", user, sign_in=user.sign_in)  # never the password
         print(f"changed the password of {user.name}; their open sessions end at their next click")
     else:
         found = users.get(args.name)
@@ -75,6 +89,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         if args.role is None and groups is None:
             raise KBError("nothing to change: pass --role, --groups, --add-group or --remove-group")
         user = users.update(args.name, args.role, groups, keep_an_admin=not args.force)
+        _audit(settings, "user_set", user, groups=list(user.groups))
         print(f"{user.name}: {user.role}; groups: {', '.join(user.groups) or '-'}")
     return 0
 
@@ -102,7 +117,7 @@ def _init(users: UsersFile, settings: Settings) -> int:
         print(f"sign-in: {who}; manage users with `kb users --help`")
         return 0
     password = generate_password()
-    users.add(BOOTSTRAP_ADMIN, "admin", [], password)
+    _audit(settings, "user_add", users.add(BOOTSTRAP_ADMIN, "admin", [], password), first_run=True)
     print(
         "\n  First run: created the admin user 'admin' with the password\n\n"
         f"      {password}\n\n"

@@ -139,23 +139,8 @@ class KnowledgeBase:
         wanted = normalize_groups(groups) if groups is not None else None
         with self._writing():
             outcomes = self.ingestor.run(sources, progress, groups=wanted)
-        self._audit_outcomes(actor, outcomes, "upload")
+        self.audit.outcomes(actor.name, outcomes, "upload")
         return outcomes
-
-    def _audit_outcomes(
-        self, actor: Principal, outcomes: list[IngestOutcome], default: str
-    ) -> None:
-        for o in outcomes:
-            action = {"replaced": "replace", "reindexed": "reindex"}.get(o.status, default)
-            self.audit.record(
-                actor.name,
-                action,
-                name=o.name,
-                doc_id=o.doc_id,
-                status=o.status,
-                chunks=o.chunks,
-                reason=o.reason,
-            )
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -264,7 +249,7 @@ class KnowledgeBase:
                     )
                 sources.append(Source(doc.name, path=path))
             outcomes = self.ingestor.run(sources, progress, reindex=True)
-        self._audit_outcomes(actor, outcomes, "reindex")
+        self.audit.outcomes(actor.name, outcomes, "reindex")
         return outcomes
 
     # -- reading ------------------------------------------------------------------------
@@ -325,7 +310,7 @@ class KnowledgeBase:
         """The top-k passages `user` may read for `query`, with dense, keyword and fused
         scores."""
         hits = self.searcher.search(query, k, mode, user=user)
-        self._audit_retrieval(user, "search", query, hits, mode=mode)
+        self.audit.retrieval(user.name, "search", query, hits, mode=mode)
         return hits
 
     def trace(
@@ -338,19 +323,12 @@ class KnowledgeBase:
     ) -> Trace:
         """The retrieval step by step (dense, keyword, fused) over what `user` may read."""
         trace = self.searcher.trace(query, k, mode, user=user)
-        self._audit_retrieval(user, "search", query, trace.hits, mode=mode)
+        self.audit.retrieval(user.name, "search", query, trace.hits, mode=mode)
         return trace
 
     def retriever(self, k: int | None = None, *, user: Principal = SYSTEM) -> HybridRetriever:
         """A LlamaIndex retriever over the hybrid search, limited to what `user` may read."""
         return HybridRetriever(self.searcher, k, user)
-
-    def _audit_retrieval(
-        self, user: Principal, action: str, query: str, hits: Sequence[Hit], **extra: Any
-    ) -> None:
-        docs = list(dict.fromkeys(h.doc_id for h in hits))
-        names = list(dict.fromkeys(h.name for h in hits))
-        self.audit.record(user.name, action, query=query, doc_ids=docs, names=names, **extra)
 
     def ask(
         self,
@@ -386,7 +364,8 @@ class KnowledgeBase:
     ) -> Generator[str, None, Answer]:
         answer = yield from self.answerer.answer(question, k, history, user)
         rewritten = {"rewritten": answer.query} if answer.query not in ("", question) else {}
-        self._audit_retrieval(user, "ask", question, answer.hits, found=answer.found, **rewritten)
+        found = answer.found
+        self.audit.retrieval(user.name, "ask", question, answer.hits, found=found, **rewritten)
         return answer
 
     # -- audit --------------------------------------------------------------------------

@@ -194,6 +194,19 @@ def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
     assert [u["name"] for u in json.loads(users_cmd("list", "--json", data=data).stdout)] == [
         "ann@example.com"
     ]
+    from kb.audit import AuditLog
+
+    log = AuditLog(data / "audit.sqlite")
+    events = [(e.action, e.detail["name"]) for e in reversed(log.events(50))]
+    assert events == [
+        ("user_add", "ann@example.com"),
+        ("user_add", "bob"),
+        ("user_set", "bob"),
+        ("user_passwd", "bob"),
+        ("user_remove", "bob"),
+    ]
+    assert all(e.actor.startswith("cli:") for e in log.events(50)) and log.verify() == []
+    assert "passphrase" not in log.csv()
 
 
 @pytest.mark.parametrize(
