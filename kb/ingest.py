@@ -34,15 +34,17 @@ log = logging.getLogger(__name__)
 # tag, so `kb reindex --all` rebuilds everything while unchanged text keeps its cached vectors.
 PIPELINE_VERSION = "6"
 # Files parsed ahead of the one being embedded: a group of small files (EMBED_GROUP chunks)
-# is ~6 files, and a shallower queue left the embedder waiting for the parser 15 % of the
+# is ~12 files, and a shallower queue left the embedder waiting for the parser 15 % of the
 # time. The byte budget bounds the memory a queue of large files can take.
-PREFETCH = 8
+PREFETCH = 16
 PREFETCH_BYTES = 64 * 1024 * 1024
 # Embedded groups waiting for their commit: the commit thread is mostly waiting on Chroma and
 # the disk, so one group in flight hides it; more would only hold vectors in memory.
 COMMITS_IN_FLIGHT = 2
-# Small files are embedded together: the model is ~2x faster per text in batches of 64 than 4.
-EMBED_GROUP = 64
+# Small files are embedded together: the model is ~2x faster per text in batches of 64 than
+# 4, and sorting 128 texts by length (kb.backends.embedding) wastes ~20 % less on padding than
+# 64. Larger groups would move the progress bar in bigger jumps for little more.
+EMBED_GROUP = 128
 ZIP_KINDS = {"docx", "pptx", "xlsx"}
 
 

