@@ -44,7 +44,8 @@ groups = st.multiselect(
 label = f"Upload and index {ui.plural(len(files), 'file')}"
 if st.button(label, type="primary", disabled=not files, icon=":material/upload:"):
     st.session_state.pop("upload_outcomes", None)
-    bar = st.progress(0.0, text=f"0 of {len(files)} files done: reading the first one")
+    first = f"0 of {len(files)} files done: reading and embedding the first ones"
+    bar = st.progress(0.0, text=first)
     lines = st.container()
 
     def progress(done: int, total: int, outcome: IngestOutcome) -> None:

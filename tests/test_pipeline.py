@@ -111,3 +111,19 @@ def test_a_failed_group_write_commits_the_other_files_one_by_one(tmp_path: Path)
     assert base.registry.pending() == []
     assert not [i for i in base.store.all_ids() if i.startswith(doc_id_for("bad.md"))]
     assert base.check() == []
+
+
+def test_the_first_files_are_reported_before_the_whole_batch_is_embedded(tmp_path: Path) -> None:
+    embedder = HashEmbedding()
+    base = KnowledgeBase(load_settings(data_dir=tmp_path / "data"), embed_model=embedder)
+    sources = [Source(f"n{i}.md", f"# N {i}\n\nCode plover-{i}.\n".encode()) for i in range(60)]
+    embedded_at_first_report: list[int] = []
+
+    def progress(n: int, total: int, outcome: object) -> None:
+        if n == 1:
+            embedded_at_first_report.append(embedder.calls)
+
+    outcomes = base.ingest(sources, progress)
+    assert all(o.ok for o in outcomes) and embedder.calls >= 60
+    # The first group is small: the bar moves long before the last chunk is embedded.
+    assert embedded_at_first_report and embedded_at_first_report[0] < 40
