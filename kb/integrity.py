@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kb.commit import IngestOutcome, original_file
 from kb.ids import sha256_hex
@@ -133,3 +133,21 @@ def _resume(
     matches = sorted(path.parent.glob(f"{path.name.split('.')[0]}.*"))
     data = matches[0].read_bytes()  # read now: ingesting rewrites the same file
     return base.ingestor.run([Source(name, data=data)], groups=groups or None)
+
+
+def stats(base: KnowledgeBase) -> dict[str, Any]:
+    """Counts for the admin page and `kb docs list`: documents, chunks in each store, bytes."""
+    docs = base.registry.list()
+    view = base.view()
+    by_kind: dict[str, int] = {}
+    for d in docs:
+        by_kind[d.kind] = by_kind.get(d.kind, 0) + 1
+    return {
+        "documents": len(docs),
+        "chunks": sum(d.chunks for d in docs),
+        "stored_chunks": base.store.count(),
+        "keyword_entries": len(view.keyword),
+        "bytes": sum(d.size for d in docs),
+        "by_kind": by_kind,
+        "generation": view.keyword.generation,
+    }

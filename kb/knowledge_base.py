@@ -388,20 +388,7 @@ class KnowledgeBase:
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""
-        docs = self.registry.list()
-        view = self.view()
-        by_kind: dict[str, int] = {}
-        for d in docs:
-            by_kind[d.kind] = by_kind.get(d.kind, 0) + 1
-        return {
-            "documents": len(docs),
-            "chunks": sum(d.chunks for d in docs),
-            "stored_chunks": self.store.count(),
-            "keyword_entries": len(view.keyword),
-            "bytes": sum(d.size for d in docs),
-            "by_kind": by_kind,
-            "generation": view.keyword.generation,
-        }
+        return integrity.stats(self)
 
     def check(self) -> list[str]:
         """Disagreements between registry, Chroma, keyword index and originals, and work a
