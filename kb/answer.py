@@ -22,6 +22,10 @@ _RANK_DECAY = 0.3
 # An answer quotes a few sentences: enough for the fact and its condition, short enough to read.
 MAX_SENTENCES = 3
 MAX_CHARS = 700
+# Words that say what kind of answer is wanted, not what it is about.
+_QUESTION_STEMS = set(
+    tokenize(["what which who whom whose when where why how do does did can could should would"])[0]
+)
 MAX_PASSAGES = 3  # sentences are drawn from the top passages only: lower ones are mostly noise
 # Meaning beats word overlap for paraphrased questions ("trial period" vs "probation"),
 # overlap keeps exact codes and names on top. On sample_docs/questions.yaml the answer held
@@ -187,8 +191,25 @@ def extractive_answer(
     return " ".join(parts), sorted(citations, key=lambda c: c.n), extract
 
 
-def is_relevant(hits: list[Hit], min_relevance: float) -> bool:
-    """Whether the best passage is close enough to the question to answer from."""
+# A passage holding every content word of the question is on topic even when its embedding
+# is far (table rows embed poorly: the sample's Tokyo row scores cosine 0.27 for "the hotel
+# cap in Tokyo?"). One word alone matches too much by chance ("photosynthesis", "light").
+MIN_COVERED_WORDS = 2
+
+
+def covers(query: str, hit: Hit) -> bool:
+    """Whether `hit` holds every content word of `query` (stemmed; question words aside)."""
+    words = set(tokenize([query])[0]) - _QUESTION_STEMS
+    if len(words) < MIN_COVERED_WORDS:
+        return False
+    return words <= set(tokenize([f"{hit.name} {hit.heading} {hit.text}"])[0])
+
+
+def is_relevant(hits: list[Hit], min_relevance: float, query: str = "") -> bool:
+    """Whether the passages are close enough to the question to answer from: the best one's
+    cosine reaches `min_relevance`, or one of them holds every content word of `query`."""
     dense = [h.scores.get("dense") for h in hits]
     best = max((d for d in dense if d is not None), default=None)
-    return best is not None and best >= min_relevance
+    if best is not None and best >= min_relevance:
+        return True
+    return bool(query) and any(covers(query, h) for h in hits)

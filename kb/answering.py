@@ -48,7 +48,7 @@ class Answerer:
         trace = self.searcher.trace(query, k, user=user)
         timings["retrieval"] = time.perf_counter() - t
         extra: dict[str, Any] = {"query": query, "rewrite": how, "trace": trace}
-        if not is_relevant(trace.hits, s.min_relevance):
+        if not is_relevant(trace.hits, s.min_relevance, query):
             return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, **extra)
         if self.llm is not None:
             t = time.perf_counter()

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.27,
         description="Best dense cosine similarity below which ask() answers 'not in the "
-        "knowledge base'.",
+        "knowledge base', unless a passage holds every content word of the question.",
     )
     max_upload_mb: float = Field(50, gt=0, description="Largest file accepted, in megabytes.")
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding-model batch.")

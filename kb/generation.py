@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from kb.answer import Answer, Citation
 from kb.backends.llm import model_lock
 from kb.errors import GenerationError
-from kb.followup import clean_rewrite, history_text, is_followup, rewrite_heuristic
+from kb.followup import (
+    clean_rewrite,
+    history_text,
+    is_followup,
+    rewrite_heuristic,
+    without_connector,
+)
 from kb.prompt import (
     REWRITE_PROMPT,
     SYSTEM_PROMPT,
@@ -140,7 +146,7 @@ def rewrite_followup(
     Only questions that read as follow-ups are rewritten; the model does it when one is
     configured, and the heuristic when there is none or its rewrite is unusable."""
     if not history or not is_followup(question):
-        return question, ""
+        return without_connector(question), ""
     queries = [q for _, q, _ in history]
     if llm is not None:
         from llama_index.core.llms import ChatMessage, MessageRole

@@ -20,13 +20,16 @@ _STEMMER = Stemmer.Stemmer("english")
 # holding the fact) and no better on SciFact train (keyword nDCG@10 0.691 vs 0.690).
 _STOPWORDS = "en"
 _stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+# Bumped whenever tokenize() changes: a saved index of another version is rebuilt on load.
+# 2: underscores split words, so a spreadsheet column "hotel_cap_per_night" matches "hotel cap".
+TOKENIZER_VERSION = 2
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens of each text."""
+    """Lower-cased, stop-word-free, stemmed tokens of each text (underscores split words)."""
     with _stem_lock:
         return bm25s.tokenize(  # type: ignore[no-any-return]
-            list(texts),
+            [t.replace("_", " ") for t in texts],
             stopwords=_STOPWORDS,
             stemmer=_STEMMER,
             return_ids=False,
@@ -91,7 +94,8 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         if self.retriever is not None:
             self.retriever.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
+        meta = {"generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids}
+        (tmp / "ids.json").write_text(json.dumps(meta))
         old = folder.with_name(f"{folder.name}.old-{os.getpid()}-{threading.get_ident()}")
         try:
             if folder.exists():
@@ -103,9 +107,12 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
-        """The saved index, or None when there is none or it is unreadable."""
+        """The saved index, or None when there is none, it is unreadable or it was built by
+        another version of tokenize()."""
         try:
             meta = json.loads((folder / "ids.json").read_text())
+            if meta.get("tokenizer") != TOKENIZER_VERSION:
+                return None
             ids = meta["ids"]
             retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
             return cls(ids, retriever, int(meta["generation"]))

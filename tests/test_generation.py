@@ -279,3 +279,16 @@ def test_a_standalone_question_is_not_rewritten(sample_kb: KnowledgeBase) -> Non
     first = sample_kb.ask(EXPENSES)
     answer = sample_kb.ask("What is the minimum length for a password?", history=[first])
     assert answer.rewrite == "" and answer.query == answer.question
+
+
+def test_a_followup_naming_its_own_subject_is_answered_from_the_table(
+    sample_kb: KnowledgeBase,
+) -> None:
+    # The Tokyo row's cosine stays under KB_MIN_RELEVANCE (table rows embed poorly); the
+    # connector is dropped from the query and the row holds every word asked about.
+    before = sample_kb.ask("What is the per diem in Munich?")
+    for followup in ("and what about the hotel cap in Tokyo?", "what about Tokyo?"):
+        answer = sample_kb.ask(followup, history=[before])
+        assert answer.found, followup
+        assert answer.citations[0].name == "travel-per-diem-rates.csv"
+        assert "26000" in answer.text and "Munich" not in answer.text, answer.text

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from kb import answer_view as view
-from kb.answer import Answer
+from kb.answer import Answer, covers, is_relevant
 from kb.backends.llm import build_llm
 from kb.config import load_settings
 from kb.errors import ConfigError, GenerationError
-from kb.followup import clean_rewrite, is_followup, rewrite_heuristic
+from kb.followup import clean_rewrite, is_followup, rewrite_heuristic, without_connector
 from kb.generation import check_output, clean_output, describe_failure
 from kb.prompt import (
     NO_ANSWER,
@@ -187,6 +187,7 @@ def test_failures_read_as_one_line() -> None:
         ("Where is the Zephyr-9 calibration rig stored?", False),
         # A connector, but its own subject: the previous question's words would drown it.
         ("and what about the hotel cap in Tokyo?", False),
+        ("and what about Tokyo?", True),
     ],
 )
 def test_is_followup(question: str, followup: bool) -> None:
@@ -196,15 +197,43 @@ def test_is_followup(question: str, followup: bool) -> None:
 def test_heuristic_rewrite_carries_the_subject_and_swaps_names() -> None:
     prev = ["How many unused vacation days can I transfer to next year?"]
     assert rewrite_heuristic("and for contractors?", prev) == (
-        "for contractors many unused vacation days transfer next year"
+        "contractors many unused vacation days transfer next year"
     )
     prev = ["What is the maximum hotel rate per night for a trip to Boston?"]
-    assert (
-        rewrite_heuristic("And for Munich?", prev) == "for Munich maximum hotel rate per night trip"
-    )
+    assert rewrite_heuristic("And for Munich?", prev) == "Munich maximum hotel rate per night trip"
+    # The new name opens what is left after the connector; it still replaces the old one.
+    prev = ["What is the per diem in Munich?"]
+    assert rewrite_heuristic("what about Tokyo?", prev) == "Tokyo per diem"
+    assert rewrite_heuristic("and what about Tokyo?", prev) == "Tokyo per diem"
     standalone = "Where is the Trondheim Christmas party?"
     assert rewrite_heuristic(standalone, prev) == standalone
     assert rewrite_heuristic("and for contractors?", []) == "and for contractors?"
+
+
+@pytest.mark.parametrize(
+    ("question", "query"),
+    [
+        ("and what about the hotel cap in Tokyo?", "the hotel cap in Tokyo?"),
+        ("And, what about the hotel cap in Tokyo?", "the hotel cap in Tokyo?"),
+        ("So how many vacation days do I get?", "how many vacation days do I get?"),
+        ("What is the hotel cap in Tokyo?", "What is the hotel cap in Tokyo?"),
+        ("Andorra's per diem?", "Andorra's per diem?"),  # a word, not the connector "and"
+        ("and", "and"),  # nothing would be left: the question stays as it was
+    ],
+)
+def test_a_standalone_question_is_searched_without_its_connector(question: str, query: str) -> None:
+    assert without_connector(question) == query
+
+
+def test_a_passage_holding_every_content_word_is_relevant_though_its_embedding_is_far() -> None:
+    row = "| city | hotel_cap_per_night |\n| Tokyo | 26000 |"
+    table = Hit("c1", "rates-csv", "rates.csv", None, "", row, 0.5, {"dense": 0.25})
+    assert covers("the hotel cap in Tokyo?", table)
+    assert is_relevant([table], 0.27, "What is the hotel cap in Tokyo?")
+    assert not is_relevant([table], 0.27, "What is the hotel cap in Paris?")  # Paris missing
+    assert not is_relevant([table], 0.27)  # no query: the cosine alone decides
+    assert not is_relevant([table], 0.27, "Tokyo?")  # one word matches too much by chance
+    assert is_relevant([table], 0.2, "Who won the world cup?")  # the cosine is enough
 
 
 def test_a_rambling_model_rewrite_is_refused() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +211,23 @@ def test_faq_questions_are_not_quoted_as_answers() -> None:
     hits = [_hit("Which Wi-Fi should I use in the office? Use the network HALV-STAFF at work.")]
     text, _, _ = extractive_answer("Which Wi-Fi should I use in the office?", hits)
     assert "?" not in text and "HALV-STAFF" in text
+
+
+def test_underscores_split_words_for_the_keyword_leg() -> None:
+    from kb.keyword import tokenize
+
+    assert tokenize(["hotel_cap_per_night"])[0] == tokenize(["hotel cap per night"])[0]
+
+
+def test_a_keyword_index_saved_by_another_tokenizer_is_rebuilt(tmp_path: Path) -> None:
+    import json
+
+    from kb.keyword import KeywordIndex
+
+    KeywordIndex.build(["a", "b"], ["hotel_cap", "per diem"], 3).save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw")
+    assert loaded is not None and loaded.search("hotel cap", 2)[0][0] == "a"
+    meta = json.loads((tmp_path / "kw" / "ids.json").read_text())
+    meta["tokenizer"] = 1  # as written before underscores split words
+    (tmp_path / "kw" / "ids.json").write_text(json.dumps(meta))
+    assert KeywordIndex.load(tmp_path / "kw") is None  # the caller rebuilds it
