@@ -65,7 +65,7 @@ def test_a_followup_is_rewritten_and_the_inspector_shows_the_rewrite(
     at.selectbox[0].select("and for contractors?").run()
     assert not at.exception, at.exception
     assert (
-        "Follow-up rewritten (heuristic) to: for contractors many unused vacation days "
+        "Follow-up rewritten (heuristic) to: contractors many unused vacation days "
         "transfer next year" in texts(at)
     )
     assert at.dataframe[0].value.iloc[0]["document"] == "employee-handbook.pdf"
