@@ -41,12 +41,23 @@ class Settings(BaseSettings):
     # Chosen on SciFact train (809 queries, 100 candidates per leg), nDCG@10: weighted min-max
     # 0.727 at dense 0.4 / keyword 0.6 (0.723 at 0.5/0.5), RRF 0.708 (k=60) to 0.717 (k=10);
     # BM25 alone 0.690, dense alone 0.673. `kb eval beir DIR --split train` reproduces it.
-    fusion: Literal["weighted", "rrf"] = Field(
-        "weighted", description="How dense and keyword results are combined."
+    fusion: Literal["weighted", "zscore", "rrf"] = Field(
+        "weighted",
+        description="How dense and keyword results are combined: weighted (min-max scaled "
+        "scores), zscore (scores scaled by their spread) or rrf (reciprocal ranks).",
     )
     dense_weight: float = Field(0.4, ge=0, description="Weight of the dense (embedding) leg.")
     keyword_weight: float = Field(0.6, ge=0, description="Weight of the keyword (BM25) leg.")
     rrf_k: int = Field(60, ge=1, description="Rank offset k of reciprocal-rank fusion.")
+    # Lucene's 1.2 / 0.75 suit web pages of any length; kb's passages are short and of similar
+    # length, so length should weigh less. 0.9 / 0.5 (Anserini's default) measured best of
+    # those tried on SciFact train (see BENCHMARKS.md).
+    bm25_k1: float = Field(
+        0.9, gt=0, description="BM25 term-frequency saturation k1 (changing it rebuilds the index)."
+    )
+    bm25_b: float = Field(
+        0.5, ge=0, le=1, description="BM25 length normalisation b (changing it rebuilds the index)."
+    )
     # 0.27: on sample_docs/questions.yaml every answerable question's best passage scored
     # >= 0.28, while off-topic questions (world cup, capital of Peru) scored <= 0.23.
     min_relevance: float = Field(

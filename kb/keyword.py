@@ -37,13 +37,23 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
         )
 
 
+Params = tuple[float, float]  # BM25's (k1, b), from Settings.bm25_k1 and bm25_b
+
+
 class KeywordIndex:
     """An immutable BM25 index over chunk ids; writers build a new one and swap it in."""
 
-    def __init__(self, ids: list[str], retriever: bm25s.BM25 | None, generation: int) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        retriever: bm25s.BM25 | None,
+        generation: int,
+        params: Params,
+    ) -> None:
         self.ids = ids
         self.retriever = retriever
         self.generation = generation
+        self.params = params
         self._pos = {cid: i for i, cid in enumerate(ids)}
         self._docs: np.ndarray | None = None
 
@@ -59,13 +69,15 @@ class KeywordIndex:
         return np.isin(self._docs, list(allowed))
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], generation: int) -> KeywordIndex:
-        """Index `texts` (one per id)."""
+    def build(
+        cls, ids: list[str], texts: list[str], generation: int, params: Params
+    ) -> KeywordIndex:
+        """Index `texts` (one per id) with BM25 `params` (k1, b)."""
         if not ids:
-            return cls([], None, generation)
-        retriever = bm25s.BM25()
+            return cls([], None, generation, params)
+        retriever = bm25s.BM25(k1=params[0], b=params[1])
         retriever.index(tokenize(texts), show_progress=False)
-        return cls(ids, retriever, generation)
+        return cls(ids, retriever, generation, params)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,7 +106,12 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         if self.retriever is not None:
             self.retriever.save(str(tmp / "bm25"))
-        meta = {"generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids}
+        meta = {
+            "generation": self.generation,
+            "tokenizer": TOKENIZER_VERSION,
+            "bm25": list(self.params),
+            "ids": self.ids,
+        }
         (tmp / "ids.json").write_text(json.dumps(meta))
         old = folder.with_name(f"{folder.name}.old-{os.getpid()}-{threading.get_ident()}")
         try:
@@ -106,15 +123,15 @@ class KeywordIndex:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> KeywordIndex | None:
+    def load(cls, folder: Path, params: Params) -> KeywordIndex | None:
         """The saved index, or None when there is none, it is unreadable or it was built by
-        another version of tokenize()."""
+        another version of tokenize() or with other BM25 `params`."""
         try:
             meta = json.loads((folder / "ids.json").read_text())
-            if meta.get("tokenizer") != TOKENIZER_VERSION:
+            if meta.get("tokenizer") != TOKENIZER_VERSION or meta.get("bm25") != list(params):
                 return None
             ids = meta["ids"]
             retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-            return cls(ids, retriever, int(meta["generation"]))
+            return cls(ids, retriever, int(meta["generation"]), params)
         except (OSError, ValueError, KeyError):
             return None

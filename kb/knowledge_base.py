@@ -89,7 +89,9 @@ class KnowledgeBase:
         # None: answers are extractive. A given `llm` (any LlamaIndex LLM) overrides KB_LLM.
         model = llm if llm is not None else build_llm(settings)
         self.answerer = Answerer(settings, self.searcher, self.embed_model, model)
-        self.views = Views(self.registry, self.store, self.keyword_dir)
+        self.views = Views(
+            self.registry, self.store, self.keyword_dir, (settings.bm25_k1, settings.bm25_b)
+        )
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.

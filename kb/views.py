@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from kb.chunking import search_text
-from kb.keyword import KeywordIndex
+from kb.keyword import KeywordIndex, Params
 from kb.registry import Registry
 from kb.retrieval import View
 from kb.store import ChunkStore, is_live
@@ -23,8 +23,15 @@ def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
 class Views:
     """Hands out the current View; reloads the vector store when another process wrote."""
 
-    def __init__(self, registry: Registry, store: ChunkStore, keyword_dir: Path) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        store: ChunkStore,
+        keyword_dir: Path,
+        bm25: Params,
+    ) -> None:
         self.registry, self.store, self.keyword_dir = registry, store, keyword_dir
+        self.bm25 = bm25  # (k1, b): a saved index built with others is rebuilt
         self.writing = False  # this process holds the write lock and is writing
         self._view: View | None = None
         self._lock = threading.Lock()
@@ -76,7 +83,7 @@ class Views:
         if self._view is not None and self._view.keyword.generation == generation:
             keyword = self._view.keyword  # only access groups changed: same chunks
         else:
-            saved = KeywordIndex.load(self.keyword_dir)
+            saved = KeywordIndex.load(self.keyword_dir, self.bm25)
             if saved is None or saved.generation != generation:
                 saved = self._rebuild_keyword(generation, active)
             keyword = saved
@@ -89,7 +96,7 @@ class Views:
                 ids.append(chunk.id)
                 name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
                 texts.append(search_text(name, heading, chunk.text))
-        index = KeywordIndex.build(ids, texts, generation)
+        index = KeywordIndex.build(ids, texts, generation, self.bm25)
         try:
             # No write lock here: a writer may be waiting on the view lock while holding it.
             # Saves are atomic renames, and a stale one is caught by its generation on load.

@@ -260,7 +260,7 @@ def test_the_store_filter_names_the_shorter_list_and_the_keyword_mask_matches() 
     groups = {"a": ("everyone",), "b": ("everyone",), "c": ("hr",), "d": ("sales",)}
     active = dict.fromkeys(groups, "v1")
     ids = [f"{d}:v1:0000{n}" for d in groups for n in range(2)]
-    index = KeywordIndex.build(ids, [f"text {d}" for d in ids], 1)
+    index = KeywordIndex.build(ids, [f"text {d}" for d in ids], 1, (0.9, 0.5))
     view = View(index, active, groups, (1, 1))
     assert Scope.of(view, ADMIN).where is None and Scope.of(view, ADMIN).allowed is None
     sales = Scope.of(view, EMPLOYEE)  # sees a, b, d: one forbidden document

@@ -11,7 +11,7 @@ import pytest
 from kb.answer import _table_row, citation_numbers, extractive_answer
 from kb.chunking import chunk_blocks, search_text, split_sentences, title_of
 from kb.errors import UnsupportedFileError
-from kb.fusion import fuse, minmax, rrf, weighted
+from kb.fusion import fuse, minmax, rrf, spread, weighted
 from kb.ids import chunk_id, doc_id_for
 from kb.parsing import Block, pdf_heading
 from kb.retrieval import Hit
@@ -167,6 +167,25 @@ def test_rrf_by_hand() -> None:
     assert [f.id for f in fuse([("a", 1), ("b", 1)], [("b", 1), ("c", 1)], "rrf")][0] == "b"
 
 
+def test_zscore_fusion_scales_by_spread_by_hand() -> None:
+    # dense: mean 0.5, population std 0.4 -> (s - 0.1) / 0.4; keyword: std 4 of (10, 2, 2).
+    dense = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
+    keyword = [("c", 10.0), ("d", 2.0), ("a", 2.0)]
+    std_d = (((0.4**2) + 0 + (0.4**2)) / 3) ** 0.5
+    std_k = ((((10 - 14 / 3) ** 2) + 2 * ((2 - 14 / 3) ** 2)) / 3) ** 0.5
+    assert spread(dense) == pytest.approx({"a": 0.8 / std_d, "b": 0.4 / std_d, "c": 0.0})
+    assert spread(keyword) == pytest.approx({"c": 8 / std_k, "d": 0.0, "a": 0.0})
+    assert spread([("a", 3.0)]) == {"a": 1.0} and spread([]) == {}
+    fused = fuse(dense, keyword, "zscore", 0.5, 0.5)
+    expected = {"a": 0.4 / std_d, "b": 0.2 / std_d, "c": 4 / std_k, "d": 0.0}
+    assert {f.id: f.score for f in fused} == pytest.approx(expected)
+    # Min-max ties a and c at 0.5 (each tops one leg); in standard deviations c's keyword
+    # lead (1.06) is smaller than a's dense lead (1.22), since the keyword list is spread wider.
+    assert [f.id for f in fused] == ["a", "c", "b", "d"] and fused[0].score > fused[1].score
+    assert weighted(dense, keyword, 0.5, 0.5)["a"] == pytest.approx(0.5)
+    assert weighted(dense, keyword, 0.5, 0.5)["c"] == pytest.approx(0.5)
+
+
 def test_minmax_of_equal_scores_is_one() -> None:
     assert minmax([("a", 2.0), ("b", 2.0)]) == {"a": 1.0, "b": 1.0}
     assert minmax([]) == {}
@@ -224,10 +243,23 @@ def test_a_keyword_index_saved_by_another_tokenizer_is_rebuilt(tmp_path: Path) -
 
     from kb.keyword import KeywordIndex
 
-    KeywordIndex.build(["a", "b"], ["hotel_cap", "per diem"], 3).save(tmp_path / "kw")
-    loaded = KeywordIndex.load(tmp_path / "kw")
+    KeywordIndex.build(["a", "b"], ["hotel_cap", "per diem"], 3, (0.9, 0.5)).save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw", (0.9, 0.5))
     assert loaded is not None and loaded.search("hotel cap", 2)[0][0] == "a"
     meta = json.loads((tmp_path / "kw" / "ids.json").read_text())
     meta["tokenizer"] = 1  # as written before underscores split words
     (tmp_path / "kw" / "ids.json").write_text(json.dumps(meta))
-    assert KeywordIndex.load(tmp_path / "kw") is None  # the caller rebuilds it
+    assert KeywordIndex.load(tmp_path / "kw", (0.9, 0.5)) is None  # the caller rebuilds it
+
+
+def test_a_keyword_index_saved_with_other_bm25_parameters_is_rebuilt(tmp_path: Path) -> None:
+    from kb.keyword import KeywordIndex
+
+    built = KeywordIndex.build(["a", "b"], ["hotel cap hotel", "per diem"], 3, (1.2, 0.75))
+    built.save(tmp_path / "kw")
+    assert KeywordIndex.load(tmp_path / "kw", (0.9, 0.5)) is None
+    loaded = KeywordIndex.load(tmp_path / "kw", (1.2, 0.75))
+    assert loaded is not None and loaded.params == (1.2, 0.75)
+    # k1 changes the score itself: the parameters reach BM25.
+    other = KeywordIndex.build(["a", "b"], ["hotel cap hotel", "per diem"], 3, (0.9, 0.5))
+    assert other.search("hotel", 1)[0][1] != built.search("hotel", 1)[0][1]

@@ -124,7 +124,7 @@ def run_beir(
     settings: Settings,
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
-    sweep: Callable[[Legs, dict[str, str], BeirData], None] | None = None,
+    sweep: Callable[[KnowledgeBase, Legs, dict[str, str], BeirData], None] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics for hybrid, keyword-only and dense-only retrieval, measured in one run."""
     data = load_beir(folder, split)
@@ -149,5 +149,5 @@ def run_beir(
         }
         results["hybrid"]["seconds_per_query"] = per_query
         if sweep is not None:
-            sweep(legs, doc_of_id, data)
+            sweep(base, legs, doc_of_id, data)
     return results

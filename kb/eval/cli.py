@@ -26,11 +26,34 @@ def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
     from kb.eval.beir import run_beir
 
     log = (lambda s: print(s, file=sys.stderr)) if args.json else print
-    results = run_beir(Path(args.dir), args.split, settings, ProgressLine("embed"), log)
+    rows: list[Any] = []
+
+    def sweep(base: Any, legs: Any, doc_of_id: dict[str, str], data: Any) -> None:
+        from kb.eval.sweep import fusion_sweep
+
+        rows.extend(fusion_sweep(base, legs, doc_of_id, data, log))
+
+    results = run_beir(
+        Path(args.dir),
+        args.split,
+        settings,
+        ProgressLine("embed"),
+        log,
+        sweep if args.sweep else None,
+    )
     if args.json:
-        print(json.dumps({"split": args.split, **results}))
+        sweeps = [{"variant": r.label(), **r.metrics} for r in rows]
+        print(json.dumps({"split": args.split, **results, **({"sweep": sweeps} if rows else {})}))
         return 0
     print_beir(results, settings, args.split)
+    if rows:
+        print(f"\nfusion variants on the same legs ({args.split}), best nDCG@10 first:")
+        print(f"{'variant':<56}{'nDCG@10':<10}{'Recall@100':<12}{'MRR@10':<10}")
+        for r in rows:
+            m = r.metrics
+            print(
+                f"{r.label():<56}{m['ndcg@10']:<10.4f}{m['recall@100']:<12.4f}{m['mrr@10']:<10.4f}"
+            )
     return 0
 
 
@@ -140,6 +163,11 @@ def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     b.add_argument("dir")
     b.add_argument("--split", choices=["test", "train", "dev"], default="test")
     b.add_argument("--json", action="store_true")
+    b.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also try fusion methods, weights and BM25 k1/b on the same legs (tune on train)",
+    )
     b.set_defaults(func=cmd_eval_beir)
     g = ev.add_parser("golden", parents=[common], help="questions file: hit@k and MRR")
     g.add_argument("file")
