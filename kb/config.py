@@ -38,9 +38,10 @@ class Settings(BaseSettings):
     candidates: int = Field(
         100, ge=5, le=1000, description="Candidates each retrieval leg (dense, keyword) fetches."
     )
-    # Chosen on SciFact train (809 queries, 100 candidates per leg), nDCG@10: weighted min-max
-    # 0.727 at dense 0.4 / keyword 0.6 (0.723 at 0.5/0.5), RRF 0.708 (k=60) to 0.717 (k=10);
-    # BM25 alone 0.690, dense alone 0.673. `kb eval beir DIR --split train` reproduces it.
+    # Chosen on SciFact train (809 queries, 100 candidates per leg, BM25 0.9 / 0.5), nDCG@10:
+    # weighted min-max 0.733 at dense 0.4 / keyword 0.6 (0.732 at 0.5 / 0.5), zscore 0.734
+    # (within noise, and its scores are not in [0, 1]), RRF 0.710; BM25 alone 0.693, dense
+    # alone 0.672. `kb eval beir DIR --split train --sweep` reproduces it.
     fusion: Literal["weighted", "zscore", "rrf"] = Field(
         "weighted",
         description="How dense and keyword results are combined: weighted (min-max scaled "
@@ -49,9 +50,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.4, ge=0, description="Weight of the dense (embedding) leg.")
     keyword_weight: float = Field(0.6, ge=0, description="Weight of the keyword (BM25) leg.")
     rrf_k: int = Field(60, ge=1, description="Rank offset k of reciprocal-rank fusion.")
-    # Lucene's 1.2 / 0.75 suit web pages of any length; kb's passages are short and of similar
-    # length, so length should weigh less. 0.9 / 0.5 (Anserini's default) measured best of
-    # those tried on SciFact train (see BENCHMARKS.md).
+    # bm25s's 1.5 / 0.75 and Lucene's 1.2 / 0.75 suit pages of any length; kb's passages are
+    # short and of similar length, so length should weigh less. 0.9 / 0.5 (Anserini's default):
+    # SciFact train hybrid nDCG@10 0.733 vs 0.727 at 1.5 / 0.75 (see BENCHMARKS.md).
     bm25_k1: float = Field(
         0.9, gt=0, description="BM25 term-frequency saturation k1 (changing it rebuilds the index)."
     )

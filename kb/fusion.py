@@ -34,8 +34,9 @@ def spread(ranking: Ranking) -> dict[str, float]:
     """Scores minus the list's lowest, in standard deviations; equal scores scale to 1.
 
     Like min-max, the last candidate gets 0 (what a leg that missed an id contributes), but
-    one runaway top score does not squash every other candidate towards 0: on SciFact train
-    this beat min-max at every weight tried (nDCG@10 +0.002 to +0.005)."""
+    one runaway top score does not squash every other candidate towards 0. On SciFact train
+    (BM25 0.9 / 0.5) it matched or beat min-max at every dense weight from 0.3 to 0.6, by
+    0.0003 to 0.0034 nDCG@10."""
     if not ranking:
         return {}
     values = [s for _, s in ranking]
