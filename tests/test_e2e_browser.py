@@ -160,8 +160,17 @@ def ask(page: Page, question: str) -> Locator:
     box = page.get_by_test_id("stChatInput").locator("textarea")
     box.fill(question)
     box.press("Enter")
-    expect(messages).to_have_count(before + 2)
-    answer = messages.nth(before + 1)
+    # Wait for this question to stand second to last: on a loaded machine the history of a page
+    # just opened can still be drawing when `before` is read, and counting alone would then
+    # take an earlier answer for this one.
+    page.wait_for_function(
+        """([before, question]) => {
+            const m = document.querySelectorAll('[data-testid="stChatMessage"]');
+            return m.length >= before + 2 && m[m.length - 2].textContent.includes(question);
+        }""",
+        arg=[before, question],
+    )
+    answer = messages.last
     expect(answer).to_contain_text("Answered in", timeout=30_000)  # it streams in
     settle(page)
     return answer
