@@ -11,13 +11,19 @@ from kb.chunking import search_text
 from kb.keyword import KeywordIndex, Params
 from kb.registry import Registry
 from kb.retrieval import View
-from kb.store import ChunkStore, is_live
+from kb.store import ChunkStore, StoredChunk, is_live
 
 REOPEN_EVERY = 2.0  # seconds; reloading a large embedded store takes a moment
 
 
 def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
     return counters["writes"], counters["generation"]
+
+
+def keyword_text(chunk: StoredChunk) -> str:
+    """What the keyword index holds for a stored chunk (its search text)."""
+    name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
+    return search_text(name, heading, chunk.text)
 
 
 class Views:
@@ -94,8 +100,7 @@ class Views:
         for chunk in self.store.iter_all():
             if is_live(chunk.id, active):
                 ids.append(chunk.id)
-                name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
-                texts.append(search_text(name, heading, chunk.text))
+                texts.append(keyword_text(chunk))
         index = KeywordIndex.build(ids, texts, generation, self.bm25)
         try:
             # No write lock here: a writer may be waiting on the view lock while holding it.

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kb.chunking import search_text
 from kb.eval.beir import BeirData, Legs, as_docs, score
 from kb.fusion import fuse
 from kb.keyword import KeywordIndex, Params
 from kb.knowledge_base import KnowledgeBase
+from kb.views import keyword_text
 
 # Around the defaults: bm25s's, Lucene's and Anserini's BM25, and flatter length normalisations.
 BM25_PARAMS: list[Params] = [(1.5, 0.75), (1.2, 0.75), (0.9, 0.5), (0.9, 0.4), (1.2, 0.5)]
@@ -44,13 +44,8 @@ def fusion_sweep(
     log: Callable[[str], None] = print,
 ) -> list[SweepRow]:
     """Every (BM25 params, method, weight) variant, best nDCG@10 first."""
-    ids, texts = [], []
-    for chunk in base.store.iter_all():
-        ids.append(chunk.id)
-        meta = chunk.meta
-        texts.append(
-            search_text(str(meta.get("name", "")), str(meta.get("heading", "")), chunk.text)
-        )
+    chunks = list(base.store.iter_all())
+    ids, texts = [c.id for c in chunks], [keyword_text(c) for c in chunks]
     n = base.settings.candidates
     rows: list[SweepRow] = []
     for params in BM25_PARAMS:
