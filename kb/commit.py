@@ -17,6 +17,7 @@ from kb.chunking import Chunk
 from kb.errors import KBError
 from kb.ids import chunk_id
 from kb.registry import Document, Registry
+from kb.report import ParseReport
 from kb.store import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Prepared:
     chunks: list[Chunk]
     pages: int | None
     old: Document | None
+    report: ParseReport | None = None
 
     @property
     def same_version(self) -> bool:
@@ -145,6 +147,7 @@ class Committer:
             chunks=len(p.chunks),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             groups=groups,
+            report=p.report.to_dict() if p.report else {},
         )
 
     def _stage(self, p: Prepared, doc: Document) -> None:
@@ -167,7 +170,7 @@ class Committer:
         for p, doc in staged:
             try:
                 self._unstage(p, doc)
-            except (KBError, OSError) as exc:
+            except Exception as exc:
                 # Left for recovery: the journal row or the invisible chunks are finished or
                 # swept by the next write (kb.integrity).
                 log.warning("undoing the staged write of %s failed: %s", p.name, exc)
@@ -213,12 +216,12 @@ class Committer:
 
     def commit_many(
         self, items: list[tuple[Prepared, list[list[float]], tuple[str, ...]]]
-    ) -> list[IngestOutcome | KBError]:
+    ) -> list[IngestOutcome | Exception]:
         """Commit several new files with one Chroma write (a write per small file cost ~2.5x
         the CPU); if that write fails, each file is committed on its own, so one bad file
-        fails alone. Returns each file's outcome or error, in order."""
+        fails alone. Returns each file's outcome or error (any type), in order."""
         together = [(p, v, g) for p, v, g in items if not p.same_version]
-        done: dict[int, IngestOutcome | KBError] = {}
+        done: dict[int, IngestOutcome | Exception] = {}
         if len(together) > 1:
             staged: list[tuple[Prepared, Document]] = []
             try:
@@ -229,7 +232,7 @@ class Committer:
                     staged.append((p, doc))
                     nodes += to_nodes(p, vectors)
                 self.store.add(nodes)
-            except (KBError, OSError) as exc:
+            except Exception as exc:
                 log.info("a group write failed (%s); committing its files one by one", exc)
                 self._unstage_all(staged)
             except BaseException:
@@ -239,14 +242,14 @@ class Committer:
                 for p, doc in staged:
                     try:
                         done[id(p)] = self._publish(p, doc)
-                    except KBError as exc:
+                    except Exception as exc:
                         done[id(p)] = exc
-        results: list[IngestOutcome | KBError] = []
+        results: list[IngestOutcome | Exception] = []
         for p, vectors, groups in items:
             if id(p) not in done:
                 try:
                     done[id(p)] = self.commit(p, vectors, groups)
-                except KBError as exc:
+                except Exception as exc:  # this file fails; the others of the group go on
                     done[id(p)] = exc
             results.append(done[id(p)])
         return results

@@ -131,6 +131,20 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(
         5_000_000, ge=1000, description="Most characters of text one document may yield."
     )
+    # --- real documents (issue 12) ---
+    # The longest real file seen here (a 400-page filing) parses in ~10 s; a file that takes
+    # minutes is pathological (or a scan far over the OCR limit) and must not hold up a batch.
+    parse_timeout: float = Field(
+        300,
+        gt=0,
+        description="Seconds one file's parsing (OCR included) may take before it is refused.",
+    )
+    # Tesseract reads a typed page in ~2-4 s on one core here: 50 pages is a few minutes.
+    ocr_max_pages: int = Field(
+        50,
+        ge=0,
+        description="Most scanned pages (or image frames) read by OCR per file; 0 turns OCR off.",
+    )
     # --- trust, sign-in (issue 6) ---
     require_sign_in: bool = Field(
         True,

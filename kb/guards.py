@@ -8,8 +8,9 @@ import unicodedata
 import zipfile
 from pathlib import PurePath
 
+from kb import pdf
 from kb.config import Settings
-from kb.errors import EmptyDocumentError, IngestError, UnsupportedFileError
+from kb.errors import IngestError, UnsupportedFileError
 
 MAX_NAME_CHARS = 200  # longer names are cut (keeping the extension): they are labels, not paths
 # Format and control characters that make a name lie about itself: bidi overrides
@@ -69,44 +70,36 @@ def check_zip(data: bytes, settings: Settings) -> None:
 def check_pdf(data: bytes) -> None:
     """Refuse PDFs that cannot be read whole: truncated, password-protected, or pageless."""
     if b"%%EOF" not in data.rstrip(b"\x00\r\n\t ")[-_PDF_EOF_TAIL:]:
-        raise UnsupportedFileError(
-            "the PDF is truncated or damaged (no end-of-file marker); download or export it "
-            "again and upload the complete file"
-        )
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
+        # Viewers open many PDFs without the marker; kb only refuses what no parser opens.
+        try:
+            pdf.check_pdf(data)
+        except IngestError as exc:
             raise UnsupportedFileError(
-                "the PDF is password-protected (encrypted); remove the password (print to "
-                "PDF or save without security) and upload it again"
-            )
-        pages = len(reader.pages)
-    except UnsupportedFileError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise UnsupportedFileError(
-            f"the PDF is damaged ({str(exc)[:120] or type(exc).__name__}); export it again"
-        ) from exc
-    if pages == 0:
-        raise EmptyDocumentError("the PDF has no pages")
+                "the PDF is truncated or damaged (no end-of-file marker); download or export "
+                "it again and upload the complete file"
+            ) from exc
+        return
+    pdf.check_pdf(data)
 
 
 def explain_empty_pdf(data: bytes, name: str) -> str:
-    """Why a PDF yielded no text: its pages are images (no OCR here) or blank."""
-    from pypdf import PdfReader
+    """Why a PDF yielded no text: its pages are images (OCR off or found nothing) or blank."""
+    from kb import ocr
 
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        images = sum(len(page.images) for page in reader.pages)
+        import pypdfium2 as pdfium
+
+        doc = pdfium.PdfDocument(data)
+        images = sum(pdf.has_images(doc[i]) for i in range(len(doc)))
+        doc.close()
     except Exception:  # only the message depends on it; parsing already failed cleanly
         images = 1
+    if images and not ocr.available():
+        return f"{name} yielded no text: its pages are images (a scan?); {ocr.OCR_OFF}"
     if images:
         return (
-            f"{name} yielded no text: no text layer; OCR is not enabled (a scanned PDF? "
-            "export it with text, or run OCR on it first)"
+            f"{name} yielded no text: its pages are images in which OCR found no text "
+            "(a photo or drawing?)"
         )
     return f"{name} yielded no text: its pages are blank"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,8 +24,10 @@ from kb.embed_cache import EmbeddingCache
 from kb.errors import IngestError, KBError
 from kb.guards import check_pdf, check_text, check_zip, display_name
 from kb.ids import doc_id_for, sha256_hex
-from kb.parsing import PAGED_KINDS, Block, parse
+from kb.logs import log_failure
+from kb.parsing import PAGED_KINDS, Block, Parsed, ParseOptions, parse_document
 from kb.registry import Document, Registry
+from kb.report import ParseReport, table_warnings
 from kb.sniff import decode_text, sniff
 from kb.store import ChunkStore
 
@@ -32,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes the chunks a file yields: it changes every version
 # tag, so `kb reindex --all` rebuilds everything while unchanged text keeps its cached vectors.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 # Files parsed ahead of the one being embedded: a group of small files (EMBED_GROUP chunks)
 # is ~12 files, and a shallower queue left the embedder waiting for the parser 15 % of the
 # time. The byte budget bounds the memory a queue of large files can take.
@@ -95,9 +98,11 @@ class Ingestor:
         cache: EmbeddingCache,
         embed_model: BaseEmbedding,
         originals: Path,
+        log_path: Path,
     ) -> None:
         self.settings, self.registry, self.store = settings, registry, store
         self.cache, self.embed_model, self.originals = cache, embed_model, originals
+        self.log_path = log_path  # where failed files' tracebacks go
         self.committer = Committer(registry, store, originals)
         self._groups: tuple[str, ...] | None = None  # of the run in progress (None: keep)
 
@@ -132,23 +137,64 @@ class Ingestor:
                 reason = f"access groups set to {', '.join(self._groups)}"
                 return IngestOutcome(source.name, "unchanged", doc_id, old.chunks, reason=reason)
             return IngestOutcome(source.name, "unchanged", doc_id, old.chunks)
+        started = time.perf_counter()
         if source.blocks is not None:
-            kind, blocks = "txt", source.blocks
+            kind, parsed = "txt", Parsed(source.blocks, "given")
         else:
             kind = sniff(data, source.name)
             if kind in ZIP_KINDS:
                 check_zip(data, self.settings)
             elif kind == "pdf":
                 check_pdf(data)
-            else:
+            elif kind != "image":
                 check_text(len(decode_text(data)), self.settings)  # before parsing it
-            blocks = parse(kind, data, source.name)
-        check_text(sum(len(b.text) for b in blocks), self.settings)
+            parsed = self._parse(kind, data, source.name)
+        blocks = parsed.blocks
+        characters = sum(len(b.text) for b in blocks)
+        check_text(characters, self.settings)
         chunks = chunk_blocks(blocks, self.settings.chunk_size, self.settings.chunk_overlap)
         pages = [c.page for c in chunks if c.page] if kind in PAGED_KINDS else []
-        return Prepared(
-            source.name, data, doc_id, sha, version, kind, chunks, max(pages, default=None), old
+        report = ParseReport(
+            kind=kind,
+            parser=parsed.parser,
+            pages=parsed.pages or max(pages, default=None),
+            pages_with_text=parsed.pages_with_text,
+            ocr_pages=parsed.ocr_pages,
+            tables=sum(1 for b in blocks if b.kind == "Table"),
+            characters=characters,
+            chunks=len(chunks),
+            warnings=parsed.warnings + table_warnings(blocks),
+            parse_seconds=round(time.perf_counter() - started, 3),
         )
+        return Prepared(
+            source.name, data, doc_id, sha, version, kind, chunks, report.pages, old, report
+        )
+
+    def _parse(self, kind: str, data: bytes, name: str) -> Parsed:
+        """Parse in a thread of its own, given up after KB_PARSE_TIMEOUT: a pathological file
+        becomes a refusal instead of a hang. (Python cannot stop the thread; kb's PDF reader
+        checks the same deadline between pages, so it stops soon after.)"""
+        s = self.settings
+        options = ParseOptions(ocr_max_pages=s.ocr_max_pages, timeout=s.parse_timeout)
+        box: dict[str, object] = {}
+
+        def work() -> None:
+            try:
+                box["result"] = parse_document(kind, data, name, options)
+            except BaseException as exc:  # handed to the caller's thread, raised there
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name=f"kb-parse-{name[:40]}", daemon=True)
+        worker.start()
+        worker.join(s.parse_timeout + 5)  # the reader's own deadline fires first
+        if worker.is_alive():
+            raise IngestError(
+                f"parsing took longer than {s.parse_timeout:.0f} s (KB_PARSE_TIMEOUT) and was "
+                "stopped; split the document, or raise the limit if it is simply very long"
+            )
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["result"]  # type: ignore[return-value]
 
     def run(
         self,
@@ -188,14 +234,15 @@ class Ingestor:
         # The files since the last embedding, in order: parsed ones and ones already decided
         # (failed, unchanged), so that outcomes are reported in the order of the files.
         group: list[tuple[Prepared | IngestOutcome, float]] = []
-        pending: deque[Future[list[tuple[IngestOutcome, float]]]] = deque()
+        pending: deque[tuple[Future[list[tuple[IngestOutcome, float]]], Group]] = deque()
         limit = FIRST_GROUP
 
         def report(wait: int) -> None:
             # Outcomes are reported here, on the caller's thread, in order: progress callbacks
             # (a Streamlit bar) must not run on a worker thread.
-            while pending and (len(pending) > wait or pending[0].done()):
-                for outcome, started in pending.popleft().result():
+            while pending and (len(pending) > wait or pending[0][0].done()):
+                future, members = pending.popleft()
+                for outcome, started in self._outcomes(future, members):
                     done(outcome, started)
 
         with (
@@ -207,18 +254,34 @@ class Ingestor:
                     group.append((future.result(), started))
                 except KBError as exc:
                     group.append((IngestOutcome(source.name, "failed", reason=str(exc)), started))
+                except Exception as exc:  # any error of one file fails that file only
+                    reason = log_failure(self.log_path, source.name, "reading the file", exc)
+                    group.append((IngestOutcome(source.name, "failed", reason=reason), started))
                 if _chunks(group) >= limit or (not pending and _chunks(group) == 0):
                     first = limit == FIRST_GROUP and _chunks(group) > 0
                     limit = EMBED_GROUP if _chunks(group) else limit
-                    pending.append(self._embed_group(group, committer))
+                    pending.append((self._embed_group(group, committer), group))
                     group = []
                     if first:
                         report(0)  # one commit's wait (~50 ms) to show the first files now
                 report(COMMITS_IN_FLIGHT)
             if group:
-                pending.append(self._embed_group(group, committer))
+                pending.append((self._embed_group(group, committer), group))
             report(0)
         return outcomes
+
+    def _outcomes(
+        self, future: Future[list[tuple[IngestOutcome, float]]], group: Group
+    ) -> list[tuple[IngestOutcome, float]]:
+        """A committed group's outcomes; if committing raised, its files fail, not the batch."""
+        try:
+            return future.result()
+        except Exception as exc:
+            names = ", ".join(p.name for p in _parsed(group))
+            reason = log_failure(self.log_path, names, "storing the file", exc)
+            return [
+                (o if isinstance(o, IngestOutcome) else _failed(o, reason), t) for o, t in group
+            ]
 
     def _embed_group(
         self, group: list[tuple[Prepared | IngestOutcome, float]], committer: ThreadPoolExecutor
@@ -230,14 +293,19 @@ class Ingestor:
         if not texts:
             decided.set_result([(o, t) for o, t in group if isinstance(o, IngestOutcome)])
             return decided
+        started = time.perf_counter()
         try:
             vectors, fresh = self.cache.embed(texts, self.embed_model.get_text_embedding_batch)
         except Exception as exc:  # the model failing fails these files, not the batch
-            reason = f"embedding failed: {exc}"
+            reason = log_failure(self.log_path, f"{len(texts)} chunks", "embedding", exc)
             decided.set_result(
                 [(o if isinstance(o, IngestOutcome) else _failed(o, reason), t) for o, t in group]
             )
             return decided
+        spent = time.perf_counter() - started
+        for p in _parsed(group):  # each file's share of the group's embedding time
+            if p.report:
+                p.report.embed_seconds = round(spent * len(p.chunks) / len(texts), 3)
         return committer.submit(self._commit_group, group, texts, vectors, fresh)
 
     def _commit_group(
@@ -266,6 +334,8 @@ class Ingestor:
             offset += len(p.chunks)
             if isinstance(result, KBError):
                 result = _failed(p, str(result))
+            elif isinstance(result, Exception):
+                result = _failed(p, log_failure(self.log_path, p.name, "storing the file", result))
             # A text shared by two files was embedded once: count it for the first of them.
             result.embedded = len(own & fresh)
             fresh -= own
@@ -298,7 +368,10 @@ class Ingestor:
             yield head, fut, started
 
 
-def _parsed(group: list[tuple[Prepared | IngestOutcome, float]]) -> list[Prepared]:
+Group = list[tuple[Prepared | IngestOutcome, float]]
+
+
+def _parsed(group: Group) -> list[Prepared]:
     return [p for p, _ in group if isinstance(p, Prepared)]
 
 

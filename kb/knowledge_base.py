@@ -13,7 +13,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
-from kb import integrity, parsing
+from kb import integrity, logs, parsing
 from kb.access import SYSTEM, Principal, normalize_groups, require_admin
 from kb.answer import Answer
 from kb.answering import Answerer
@@ -80,8 +80,16 @@ class KnowledgeBase:
         self.keyword_dir = data / "keyword"
         self.lock = WriteLock(data / "write.lock")
         self.audit = AuditLog(data / "audit.sqlite")
+        # Failed files' tracebacks and the parsing libraries' warnings: never the terminal.
+        self.log_path = logs.route_to_file(data / "logs" / "kb.log")
         self.ingestor = Ingestor(
-            settings, self.registry, self.store, self.cache, self.embed_model, self.originals
+            settings,
+            self.registry,
+            self.store,
+            self.cache,
+            self.embed_model,
+            self.originals,
+            self.log_path,
         )
         self.searcher = Searcher(
             settings, self.store, self.embed_model, self.view, self.registry.stamp

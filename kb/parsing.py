@@ -5,34 +5,48 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import threading
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kb import nlp
+from kb.blocks import Block
 from kb.errors import EmptyDocumentError, IngestError
+from kb.pdf import pdf_heading
 from kb.sniff import decode_text
 from kb.tables import html_table_rows
 
 os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
 log = logging.getLogger(__name__)
 
-PAGED_KINDS = {"pdf", "pptx"}
+PAGED_KINDS = {"pdf", "pptx", "image"}
 _setup_lock = threading.Lock()
 _ready = False
 
 
-@dataclass(frozen=True)
-class Block:
-    """One element of a parsed document: a title, paragraph, list item or table."""
+__all__ = ["Block", "ParseOptions", "Parsed", "parse", "parse_document", "pdf_heading"]
 
-    kind: str  # unstructured's category: Title, NarrativeText, ListItem, Table, ...
-    text: str
-    page: int | None = None
-    depth: int = 0
-    rows: tuple[tuple[str, ...], ...] | None = None  # tables only; the first row is the header
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Bounds on one file's parsing: OCR pages, and the time it may take."""
+
+    ocr_max_pages: int = 50
+    timeout: float = 300.0
+
+
+@dataclass
+class Parsed:
+    """A parsed file: its blocks and how they were read (the parse report's first half)."""
+
+    blocks: list[Block]
+    parser: str
+    pages: int | None = None
+    pages_with_text: int | None = None
+    ocr_pages: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def _setup_unstructured() -> None:
@@ -44,8 +58,8 @@ def _setup_unstructured() -> None:
             _ready = True
 
 
-# unstructured's partitioners, imported on first use: the PDF one alone takes ~4 s.
-_PARTITIONERS = ("pdf", "docx", "pptx", "xlsx", "csv", "email", "html", "md", "text")
+# unstructured's partitioners, imported on first use (PDFs are read by kb.pdf).
+_PARTITIONERS = ("docx", "pptx", "xlsx", "csv", "email", "html", "md", "text")
 _preloading: threading.Thread | None = None
 
 
@@ -75,10 +89,6 @@ def preload(background: bool = True) -> threading.Thread | None:
 def _partition(kind: str, data: bytes) -> list[Any]:
     _setup_unstructured()
     langs = ["eng"]
-    if kind == "pdf":
-        from unstructured.partition.pdf import partition_pdf
-
-        return partition_pdf(file=io.BytesIO(data), strategy="fast", languages=langs)
     if kind == "docx":
         from unstructured.partition.docx import partition_docx
 
@@ -86,20 +96,23 @@ def _partition(kind: str, data: bytes) -> list[Any]:
     if kind == "pptx":
         from unstructured.partition.pptx import partition_pptx
 
-        return partition_pptx(file=io.BytesIO(data))
+        return partition_pptx(file=io.BytesIO(data), include_slide_notes=True)
     if kind == "xlsx":
         from unstructured.partition.xlsx import partition_xlsx
 
         return partition_xlsx(file=io.BytesIO(data))
+    text = decode_text(data)  # any Unicode encoding; the parsers below assume UTF-8
     if kind == "csv":
         from unstructured.partition.csv import partition_csv
 
-        return partition_csv(file=io.BytesIO(data))
+        return partition_csv(file=io.BytesIO(text.encode("utf-8")))
     if kind == "eml":
         from unstructured.partition.email import partition_email
 
-        return partition_email(file=io.BytesIO(data), languages=langs)
-    text = decode_text(data)
+        # Attachments are kb's to read (kb.formats): unstructured would try to transcribe audio.
+        return partition_email(
+            file=io.BytesIO(_utf8_email(data)), languages=langs, process_attachments=False
+        )
     if kind == "html":
         from unstructured.partition.html import partition_html
 
@@ -128,26 +141,6 @@ def _email_preamble(elements: list[Any]) -> list[Block]:
     return blocks + ([Block("EmailHeader", header)] if header else [])
 
 
-_NUMBERED_HEADING = re.compile(r"^\d{1,2}(\.\d{1,2})*\.?\s+[A-Z]")
-
-
-def pdf_heading(category: str, text: str) -> tuple[str, int]:
-    """Re-classify a PDF line: `fast` parsing guesses headings from text alone, so wrapped
-    line tails ("days.") become titles and short headings ("Annual leave") paragraphs.
-    Returns (category, depth): numbered headings ("4. Expenses") are depth 0, others 1."""
-    words = text.split()
-    sentence_like = text[-1] in ".,;:!?" or text[0].islower()
-    if len(words) <= 8 and _NUMBERED_HEADING.match(text) and not text.endswith("."):
-        return "Title", 0
-    if category == "Title":
-        return ("NarrativeText", 0) if sentence_like else ("Title", 1)
-    short_label = len(words) <= 6 and not sentence_like and text[0].isupper()
-    no_digits = not any(c.isdigit() for c in text)
-    if category in ("NarrativeText", "UncategorizedText") and short_label and no_digits:
-        return "Title", 1
-    return category, 0
-
-
 def _to_blocks(kind: str, elements: list[Any]) -> list[Block]:
     texts_by_page = Counter(
         e.text.strip() for e in elements if e.category in ("Header", "Footer", "PageNumber")
@@ -174,29 +167,136 @@ def _to_blocks(kind: str, elements: list[Any]) -> list[Block]:
             blocks.append(Block("Table", text, page, 0, rows))
             continue
         depth = meta.category_depth or 0
-        if kind == "pdf":
-            category, depth = pdf_heading(category, text)
         blocks.append(Block(category, text, page, depth))
     return blocks
 
 
-def parse(kind: str, data: bytes, name: str) -> list[Block]:
-    """Parse `data` of format `kind`; raise IngestError when it fails or yields no text."""
+def _utf8_email(data: bytes) -> bytes:
+    # A UTF-16 export of a message: the parser reads headers as bytes.
+    from kb.sniff import text_encoding
+
+    codec = text_encoding(data[:4096])
+    return decode_text(data).encode("utf-8") if codec and codec != "utf-8-sig" else data
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _unstructured(kind: str, data: bytes, name: str) -> Parsed:
+    """Parse with unstructured; some formats fall back to kb's own readers (kb.formats) when
+    it trips on a valid file (ragged CSV, MIME digests)."""
+    from kb import formats
+
+    warnings: list[str] = []
     try:
-        elements = _partition(kind, data)
+        blocks = _to_blocks(kind, _partition(kind, data))
+        parser = "unstructured"
     except IngestError:
         raise
-    except Exception as exc:  # unstructured raises anything from zipfile to pdfminer errors
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise IngestError(
-            f"could not read {name} as {kind.upper()} ({reason}); check the file opens "
-            "in its usual program, then upload it again"
-        ) from exc
-    blocks = _to_blocks(kind, elements)
-    if not any(b.text.strip() for b in blocks):
+    except Exception as exc:  # unstructured raises anything from zipfile to pandas errors
+        if kind == "csv":
+            blocks, parser = formats.csv_blocks(decode_text(data)), "csv module"
+        elif kind == "eml":
+            blocks = formats.email_body_blocks(formats.parse_message(_utf8_email(data)))
+            parser = "email module"
+        else:
+            raise IngestError(
+                f"could not read {name} as {kind.upper()} ({_first_line(exc)}); check the file "
+                "opens in its usual program, then upload it again"
+            ) from exc
+        log.info("unstructured could not read %s (%s); read by the %s", name, exc, parser)
+        warnings.append(f"read by the {parser}: unstructured failed ({_first_line(exc)[:80]})")
+    if kind == "eml":
+        from kb.sniff import sniff
+
+        msg = formats.parse_message(_utf8_email(data))
+        extra, notes = formats.attachment_blocks(
+            msg, lambda k, d: _unstructured(k, d, name).blocks, sniff
+        )
+        blocks, warnings = blocks + extra, warnings + notes
+    if kind == "pptx":
+        blocks = _with_charts(blocks, formats.chart_texts(data))
+    pages = {b.page for b in blocks if b.page} if kind in PAGED_KINDS else set()
+    return Parsed(blocks, parser, max(pages, default=None), len(pages) or None, 0, warnings)
+
+
+def _with_charts(blocks: list[Block], charts: dict[int, list[str]]) -> list[Block]:
+    """Chart text placed after the last block of its slide (slides of only charts in order)."""
+    if not charts:
+        return blocks
+    last = {b.page: i for i, b in enumerate(blocks) if b.page}
+    placed: set[int] = set()
+    out: list[Block] = []
+
+    def put(slide: int) -> None:
+        out.extend(Block("NarrativeText", t, slide) for t in charts[slide])
+        placed.add(slide)
+
+    for i, b in enumerate(blocks):
+        for slide in sorted(charts):
+            if slide not in placed and slide not in last and b.page and slide < b.page:
+                put(slide)
+        out.append(b)
+        if b.page in charts and last[b.page] == i:
+            put(b.page)
+    for slide in sorted(set(charts) - placed):
+        put(slide)
+    return out
+
+
+def _image(data: bytes, name: str, options: ParseOptions) -> Parsed:
+    from kb import ocr
+
+    if not ocr.available():
+        raise EmptyDocumentError(f"{name} is an image and needs OCR: {ocr.OCR_OFF}")
+    frames = ocr.images_of(data)
+    deadline = time.monotonic() + options.timeout
+    blocks: list[Block] = []
+    read = frames[: options.ocr_max_pages]
+    for n, frame in enumerate(read, 1):
+        text = ocr.image_text(frame, deadline - time.monotonic())
+        blocks += [Block("NarrativeText", " ".join(p.split()), n) for p in text.split("\n\n")]
+    blocks = [b for b in blocks if b.text]
+    warnings = []
+    if len(frames) > len(read):
+        warnings.append(f"{len(frames) - len(read)} image pages over KB_OCR_MAX_PAGES not read")
+    with_text = len({b.page for b in blocks})
+    return Parsed(blocks, "tesseract", len(frames), with_text, len(read), warnings)
+
+
+def parse_document(
+    kind: str, data: bytes, name: str, options: ParseOptions | None = None
+) -> Parsed:
+    """Parse `data` of format `kind`; raise IngestError when it fails or yields no text."""
+    options = options or ParseOptions()
+    if kind == "pdf":
+        from kb.pdf import read_pdf
+
+        deadline = time.monotonic() + options.timeout
+        read = read_pdf(data, name, ocr_max_pages=options.ocr_max_pages, deadline=deadline)
+        parsed = Parsed(
+            read.blocks,
+            read.parser,
+            read.pages,
+            read.pages_with_text,
+            read.ocr_pages,
+            read.warnings,
+        )
+    elif kind == "image":
+        parsed = _image(data, name, options)
+    else:
+        parsed = _unstructured(kind, data, name)
+    if not any(b.text.strip() for b in parsed.blocks):
         if kind == "pdf":
             from kb.guards import explain_empty_pdf
 
             raise EmptyDocumentError(explain_empty_pdf(data, name))
         raise EmptyDocumentError(f"{name} yielded no text: the file has no readable text")
-    return blocks
+    return parsed
+
+
+def parse(kind: str, data: bytes, name: str, options: ParseOptions | None = None) -> list[Block]:
+    """The blocks of `data` (see parse_document)."""
+    return parse_document(kind, data, name, options).blocks

@@ -7,8 +7,9 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kb.access import EVERYONE
 from kb.errors import NotFoundError, StoreError
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS documents (
     chunks INTEGER NOT NULL,
     ingested_at TEXT NOT NULL,
     status TEXT NOT NULL,
-    groups TEXT NOT NULL DEFAULT '["everyone"]'
+    groups TEXT NOT NULL DEFAULT '["everyone"]',
+    report TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
@@ -70,6 +72,8 @@ class Document:
     ingested_at: str
     status: str = "ready"
     groups: tuple[str, ...] = (EVERYONE,)
+    # The parse report of this version (kb.report.ParseReport as a dict); {} before issue 12.
+    report: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the fields."""
@@ -79,12 +83,14 @@ class Document:
 def _doc(row: sqlite3.Row) -> Document:
     fields = dict(row)
     fields["groups"] = tuple(json.loads(fields.get("groups") or "[]")) or (EVERYONE,)
+    fields["report"] = json.loads(fields.get("report") or "{}")
     return Document(**fields)
 
 
 def _row(doc: Document) -> dict[str, object]:
     fields = doc.to_dict()
     fields["groups"] = json.dumps(list(doc.groups))
+    fields["report"] = json.dumps(doc.report)
     return fields
 
 
@@ -104,6 +110,8 @@ class Registry:
                 conn.execute(
                     "ALTER TABLE documents ADD COLUMN groups TEXT NOT NULL DEFAULT '[\"everyone\"]'"
                 )
+            if "report" not in cols:  # from before parse reports: re-indexing fills them in
+                conn.execute("ALTER TABLE documents ADD COLUMN report TEXT NOT NULL DEFAULT '{}'")
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:

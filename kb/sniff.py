@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 from kb.errors import UnsupportedFileError
 
-SUPPORTED = ("pdf", "docx", "pptx", "xlsx", "html", "md", "txt", "eml", "csv")
+SUPPORTED = ("pdf", "docx", "pptx", "xlsx", "html", "md", "txt", "eml", "csv", "image")
 EXTENSIONS = {
     ".pdf": "pdf",
     ".docx": "docx",
@@ -23,20 +23,36 @@ EXTENSIONS = {
     ".text": "txt",
     ".eml": "eml",
     ".csv": "csv",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 TEXT_KINDS = {"html", "md", "txt", "eml", "csv"}
 
+# Images kb reads with OCR (kb.ocr).
+_IMAGES = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+# Byte-order marks, longest first: UTF-32 LE starts with the UTF-16 LE mark.
+_BOMS = [
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+]
+_OLE = b"\xd0\xcf\x11\xe0"
+# An encrypted DOCX/XLSX/PPTX is an OLE container holding this stream (its name in UTF-16).
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 # Well-known binary signatures we refuse, named so the message says what the file really is.
 _FOREIGN = [
     (b"MZ", "a Windows executable"),
     (b"\x7fELF", "a Linux executable"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
+    (b"GIF8", "a GIF image (convert it to PNG to have its text read)"),
+    (b"ID3", "an MP3 audio file"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\xd0\xcf\x11\xe0", "a legacy Office file (.doc/.xls/.ppt); save it as .docx/.xlsx/.pptx"),
 ]
 _ZIP_MARKERS = {
     "word/document.xml": "docx",
@@ -49,8 +65,37 @@ _EMAIL_HEADER = re.compile(
 _HTML_TAG = re.compile(r"<(!doctype html|html|head|body|div|p|h[1-6]|table)\b", re.I)
 
 
+def text_encoding(data: bytes) -> str | None:
+    """The Unicode encoding of text bytes, from a byte-order mark or, without one, from the
+    pattern of zero bytes that UTF-16 and UTF-32 leave in ASCII text; None if neither."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    head = data[:4096]
+    head = head[: len(head) - len(head) % 4]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    quads = [head[i : i + 4] for i in range(0, len(head), 4)]
+    # ASCII in UTF-32 LE is "X\0\0\0", BE "\0\0\0X"; in UTF-16 LE "X\0Y\0", BE "\0X\0Y".
+    share = 0.9 * len(quads)
+    if sum(q[1:] == b"\x00\x00\x00" for q in quads) >= share:
+        return "utf-32-le"
+    if sum(q[:3] == b"\x00\x00\x00" for q in quads) >= share:
+        return "utf-32-be"
+    odd, even = head[1::2], head[0::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes) -> str:
-    """Decode text bytes: UTF-8 (with or without BOM), else Windows-1252, which never fails."""
+    """Decode text bytes: a UTF-8/16/32 with or without a byte-order mark, else Windows-1252
+    (a superset of Latin-1 for letters; it never fails)."""
+    codec = text_encoding(data)
+    if codec and codec != "utf-8-sig":
+        return data.decode(codec, errors="replace").lstrip("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -104,6 +149,19 @@ def sniff(data: bytes, name: str) -> str:
         kind = "pdf"
     elif data.startswith(b"PK\x03\x04"):
         kind = _zip_kind(data)
+    elif data.startswith(_IMAGES):
+        kind = "image"
+    elif data.startswith(_OLE):
+        if _ENCRYPTED_PACKAGE in data:
+            raise UnsupportedFileError(
+                "the Office document is password-protected (encrypted); open it, remove the "
+                "password (File > Info > Protect > Encrypt) and upload it again"
+            )
+        raise UnsupportedFileError(
+            "the content is a legacy Office file (.doc/.xls/.ppt); save it as .docx/.xlsx/.pptx"
+        )
+    elif text_encoding(head) is not None:
+        kind = _text_kind(decode_text(head), ext_kind)
     else:
         for magic, what in _FOREIGN:
             if data.startswith(magic):

@@ -1,0 +1,72 @@
+"""The log file under the data dir: full tracebacks of failed files and the libraries' own
+warnings, which would otherwise flood the terminal (pdfminer alone writes thousands)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from pathlib import Path
+
+# Loggers of the parsing and storage libraries: their warnings are for the log file.
+LIBRARY_LOGGERS = (
+    "pdfminer",
+    "pypdf",
+    "unstructured",
+    "unstructured_inference",
+    "chromadb",
+    "PIL",
+    "pptx",
+    "docx",
+    "openpyxl",
+    "py.warnings",
+)
+_lock = threading.Lock()
+_current: logging.Handler | None = None
+
+
+def route_to_file(path: Path) -> Path:
+    """Send kb's and the libraries' log records and Python warnings to `path` instead of the
+    terminal (the last data dir opened in a process gets them)."""
+    global _current
+    with _lock:
+        if isinstance(_current, logging.FileHandler) and Path(_current.baseFilename) == path:
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.captureWarnings(True)
+        for name in (*LIBRARY_LOGGERS, "kb"):
+            logger = logging.getLogger(name)
+            if _current is not None:
+                logger.removeHandler(_current)
+            logger.addHandler(handler)
+            logger.propagate = False  # never to the terminal's last-resort handler
+            if logger.level == logging.NOTSET:
+                logger.setLevel(logging.INFO if name == "kb" else logging.WARNING)
+        if _current is not None:
+            _current.close()
+        _current = handler
+    return path
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line: its type and the first line of its message."""
+    text = str(exc).strip()
+    first = text.splitlines()[0][:160] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def log_failure(path: Path, name: str, stage: str, exc: BaseException) -> str:
+    """Append a failed file's full traceback to the log at `path`; return the reason to show."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    with _lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(f"{stamp} ERROR kb.ingest: {name} failed while {stage}:\n{trace}\n")
+    return (
+        f"kb could not finish {stage} ({one_line(exc)}); nothing of the file was stored. "
+        f"The details are in {path}; if the file opens in its usual program, report it"
+    )

@@ -1,0 +1,78 @@
+"""Optical character recognition with Tesseract (Debian's `tesseract-ocr`): offline, no model
+download; the binary is called per image so a stuck page can be killed by its timeout."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from typing import Any
+
+from kb.errors import IngestError
+
+# Tesseract reads text best at ~300 DPI; scans of typed pages gain nothing above it and the
+# time grows with the pixel count.
+OCR_DPI = 300
+# What an admin is told when a file needs OCR and Tesseract is not there.
+OCR_OFF = (
+    "OCR is off because Tesseract is not installed; install it (Debian/Ubuntu: "
+    "`apt-get install tesseract-ocr tesseract-ocr-eng`, or `make ocr`) and upload the file again"
+)
+
+
+def tesseract_path() -> str | None:
+    """The tesseract binary, or None when OCR is off (KB_TESSERACT may name another path)."""
+    return shutil.which(os.environ.get("KB_TESSERACT", "tesseract"))
+
+
+def available() -> bool:
+    """Whether images and scanned pages can be read."""
+    return tesseract_path() is not None
+
+
+def image_text(image: Any, timeout: float, lang: str = "eng") -> str:
+    """The text Tesseract reads in a PIL image (or PNG/JPEG/TIFF bytes)."""
+    binary = tesseract_path()
+    if binary is None:
+        raise IngestError(OCR_OFF)
+    if isinstance(image, bytes | bytearray):
+        data = bytes(image)
+    else:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        data = buf.getvalue()
+    # One thread per call: kb already parses beside the embedder on 2 cores; Tesseract's
+    # OpenMP threads only fight it for them.
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    try:
+        done = subprocess.run(
+            [binary, "stdin", "stdout", "-l", lang, "--psm", "3"],
+            input=data,
+            capture_output=True,
+            timeout=max(1.0, timeout),
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise IngestError(
+            f"OCR took longer than {timeout:.0f} s on one page (KB_PARSE_TIMEOUT)"
+        ) from exc
+    except OSError as exc:
+        raise IngestError(f"could not run Tesseract ({exc}); check its installation") from exc
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise IngestError(f"Tesseract could not read the image ({(err or ['no detail'])[-1]})")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def images_of(data: bytes) -> list[Any]:
+    """Every frame of an image file (a TIFF may hold many pages), as PIL images."""
+    from PIL import Image, ImageSequence
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        frames = [f.copy() for f in ImageSequence.Iterator(img)]
+    except Exception as exc:  # PIL raises several types for a broken file
+        raise IngestError(f"the image cannot be read ({exc}); export it again") from exc
+    return frames
