@@ -76,12 +76,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
-    """kb docs list | delete."""
+    """kb docs list | show | delete."""
     base = _open(settings)
     if args.docs_command == "delete":
         doc = base.delete(args.id)
         print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks)")
         return 0
+    if args.docs_command == "show":
+        return _show_document(base.document(args.id), args.json)
     docs = base.documents()
     if args.json:
         _emit([d.to_dict() for d in docs])
@@ -93,6 +95,21 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
             f"{d.size / 1024:>8.1f} KB  {d.ingested_at}"
         )
     print(f"{len(docs)} documents, {sum(d.chunks for d in docs)} chunks")
+    return 0
+
+
+def _show_document(doc: Any, as_json: bool) -> int:
+    """A document's registry entry and its parse report."""
+    from kb.report import summary
+
+    if as_json:
+        _emit(doc.to_dict())
+        return 0
+    pages = f", {doc.pages} pages" if doc.pages else ""
+    print(f"{doc.name} ({doc.doc_id}): {doc.kind}{pages}, {doc.chunks} chunks")
+    print(f"  version {doc.version}, {doc.size / 1024:.1f} KB, indexed {doc.ingested_at}")
+    print(f"  open to: {', '.join(doc.groups)}")
+    print(f"  parse report: {summary(doc.report)}")
     return 0
 
 
@@ -184,9 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when nothing is indexed yet")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("docs", parents=[common], help="list or delete documents")
+    p = sub.add_parser("docs", parents=[common], help="list, show or delete documents")
     docs = p.add_subparsers(dest="docs_command", required=True)
     d = docs.add_parser("list", parents=[common], help="list documents")
+    d.add_argument("--json", action="store_true")
+    d = docs.add_parser("show", parents=[common], help="a document and its parse report")
+    d.add_argument("id", metavar="ID_OR_NAME")
     d.add_argument("--json", action="store_true")
     d = docs.add_parser("delete", parents=[common], help="delete a document")
     d.add_argument("id", metavar="ID_OR_NAME")

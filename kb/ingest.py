@@ -186,7 +186,7 @@ class Ingestor:
 
         worker = threading.Thread(target=work, name=f"kb-parse-{name[:40]}", daemon=True)
         worker.start()
-        worker.join(s.parse_timeout + 5)  # the reader's own deadline fires first
+        worker.join(s.parse_timeout + 1)  # the PDF reader's own deadline fires first
         if worker.is_alive():
             raise IngestError(
                 f"parsing took longer than {s.parse_timeout:.0f} s (KB_PARSE_TIMEOUT) and was "
@@ -253,7 +253,8 @@ class Ingestor:
                 try:
                     group.append((future.result(), started))
                 except KBError as exc:
-                    group.append((IngestOutcome(source.name, "failed", reason=str(exc)), started))
+                    reason = self._reason(source.name, exc)
+                    group.append((IngestOutcome(source.name, "failed", reason=reason), started))
                 except Exception as exc:  # any error of one file fails that file only
                     reason = log_failure(self.log_path, source.name, "reading the file", exc)
                     group.append((IngestOutcome(source.name, "failed", reason=reason), started))
@@ -269,6 +270,14 @@ class Ingestor:
                 pending.append((self._embed_group(group, committer), group))
             report(0)
         return outcomes
+
+    def _reason(self, name: str, exc: KBError) -> str:
+        """A refusal's reason; when a library's error is behind it, its traceback is logged."""
+        cause = exc.__cause__
+        if cause is None or isinstance(cause, KBError):
+            return str(exc)
+        log_failure(self.log_path, name, "reading the file", cause)
+        return f"{exc} (details in {self.log_path})"
 
     def _outcomes(
         self, future: Future[list[tuple[IngestOutcome, float]]], group: Group

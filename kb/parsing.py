@@ -212,6 +212,9 @@ def _unstructured(kind: str, data: bytes, name: str) -> Parsed:
         from kb.sniff import sniff
 
         msg = formats.parse_message(_utf8_email(data))
+        if not any(b.text.strip() for b in blocks if b.kind != "EmailHeader"):
+            # unstructured found no body (a MIME digest: messages inside the message)
+            blocks, parser = blocks + formats.email_body_blocks(msg), "email module"
         extra, notes = formats.attachment_blocks(
             msg, lambda k, d: _unstructured(k, d, name).blocks, sniff
         )

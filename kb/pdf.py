@@ -9,6 +9,8 @@ import io
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,21 +79,40 @@ def _pdfium_open(data: bytes) -> Any:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise _encrypted() from exc
+            raise _encrypted() from None  # a refusal, not a fault: nothing to log
         raise
     # PdfiumError covers every load failure (format, file, security); the caller falls back.
 
 
+# pypdf's parsing limits guard against hostile files; real filings trip them (an 80-page
+# 10-Q: "Reached maximum array element count"). kb bounds the work itself (KB_MAX_UPLOAD_MB,
+# KB_MAX_TEXT_CHARS, KB_PARSE_TIMEOUT), so they are raised 100-fold for kb's reads.
+_PYPDF_RAISED = (
+    "maximum_declared_stream_length",
+    "array_based_stream_maximum_output_length",
+    "array_maximum_element_count",
+    "dictionary_maximum_element_count",
+    "zlib_maximum_output_length",
+    "stream_decoding_work_maximum_length",
+    "stream_parsing_work_maximum_count",
+)
+
+
+@contextmanager
+def pypdf_limits_raised() -> Iterator[None]:
+    """pypdf's DoS limits, 100 times their defaults, for the reads inside the block."""
+    import pypdf
+
+    current = pypdf.get_configuration()
+    raised = {k: getattr(current, k) * 100 for k in _PYPDF_RAISED if hasattr(current, k)}
+    with pypdf.apply_configuration(**raised):
+        yield
+
+
 def _pypdf_reader(data: bytes) -> Any:
-    """A pypdf reader with its DoS limits raised: kb bounds pages, text and time itself."""
-    import pypdf.filters as filters
+    """A pypdf reader (call inside pypdf_limits_raised)."""
     from pypdf import PdfReader
 
-    # The defaults (e.g. 75 MB per stream) refuse real filings with large embedded images
-    # or long content arrays; kb's own KB_MAX_UPLOAD_MB and KB_PARSE_TIMEOUT bound the work.
-    for name in ("MAX_DECLARED_STREAM_LENGTH", "MAX_ARRAY_BASED_STREAM_OUTPUT_LENGTH"):
-        if hasattr(filters, name):
-            setattr(filters, name, max(getattr(filters, name), 1 << 31))
     reader = PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted and not reader.decrypt(""):
         raise _encrypted()
@@ -108,7 +129,8 @@ def check_pdf(data: bytes) -> None:
         raise
     except Exception as first:  # PDFium refused it: ask pypdf before calling it damaged
         try:
-            pages = len(_pypdf_reader(data).pages)
+            with pypdf_limits_raised():
+                pages = len(_pypdf_reader(data).pages)
         except UnsupportedFileError:
             raise
         except Exception as exc:
@@ -179,7 +201,8 @@ def read_pdf(data: bytes, name: str, *, ocr_max_pages: int, deadline: float) -> 
         raise
     except Exception as first:  # PDFium refused the file: pypdf may still read its text
         try:
-            return _read_pypdf(data, deadline)
+            with pypdf_limits_raised():
+                return _read_pypdf(data, deadline)
         except IngestError:
             raise
         except Exception as exc:

@@ -138,6 +138,14 @@ def _text_kind(text: str, ext_kind: str | None) -> str:
     return "txt"
 
 
+def _describe(kind: str, data: bytes) -> str:
+    if kind != "image":
+        return kind.upper()
+    if data.startswith(b"\x89PNG"):
+        return "a PNG image"
+    return "a JPEG image" if data.startswith(b"\xff\xd8") else "a TIFF image"
+
+
 def sniff(data: bytes, name: str) -> str:
     """Return the kb format of `data` (one of SUPPORTED) or raise UnsupportedFileError."""
     ext = PurePath(name).suffix.lower()
@@ -169,12 +177,10 @@ def sniff(data: bytes, name: str) -> str:
         if _looks_binary(head):
             raise UnsupportedFileError("the content is binary data in no format kb reads")
         kind = _text_kind(decode_text(head), ext_kind)
-    if ext_kind and ext_kind not in TEXT_KINDS and ext_kind != kind:
+    if (ext_kind and ext_kind not in TEXT_KINDS and ext_kind != kind) or (
+        ext_kind in TEXT_KINDS and kind not in TEXT_KINDS
+    ):
         raise UnsupportedFileError(
-            f"named {ext} but its content is {kind.upper()}; fix the extension or the file"
-        )
-    if ext_kind in TEXT_KINDS and kind not in TEXT_KINDS:
-        raise UnsupportedFileError(
-            f"named {ext} but its content is {kind.upper()}; fix the extension or the file"
+            f"named {ext} but its content is {_describe(kind, data)}; fix the extension or the file"
         )
     return kind

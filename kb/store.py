@@ -11,6 +11,7 @@ from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb.errors import StoreError
 
+_FALLBACK_BATCH = 5000  # under every Chroma client's limit seen (embedded: 5,461)
 _PAGE = 2000  # ids per Chroma get() call: large enough to be quick, small enough for memory
 
 
@@ -61,10 +62,20 @@ class ChunkStore:
     def _collection(self) -> Any:
         return self.vs.client  # the Chroma collection, for paging and counting
 
-    def add(self, nodes: list[TextNode]) -> None:
-        """Store nodes (each with its embedding)."""
+    def max_batch(self) -> int:
+        """Most records one Chroma write may carry (the client's own limit; LlamaIndex splits
+        writes at 41,665, over the embedded client's 5,461)."""
         try:
-            self.vs.add(nodes)
+            return int(self._collection._client.get_max_batch_size())
+        except Exception:  # a client without the call: a size every Chroma accepts
+            return _FALLBACK_BATCH
+
+    def add(self, nodes: list[TextNode]) -> None:
+        """Store nodes (each with its embedding), in writes under Chroma's batch limit."""
+        try:
+            size = self.max_batch()
+            for start in range(0, len(nodes), size):
+                self.vs.add(nodes[start : start + size])
         except Exception as exc:
             raise StoreError(f"could not write chunks to Chroma: {exc}") from exc
 

@@ -26,7 +26,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """kb bench ingest DIR."""
     from kb.bench.ingest import bench_ingest, report_ingest
 
-    result = bench_ingest(Path(args.dir), settings)
+    result = bench_ingest(Path(args.dir), settings, naive=not args.no_naive)
     print(json.dumps(result)) if args.json else report_ingest(result)
     return 0
 
@@ -56,9 +56,9 @@ def cmd_all(args: argparse.Namespace, settings: Settings) -> int:
     with tempfile.TemporaryDirectory(prefix="kb-corpus-") as tmp:
         make_corpus(Path(tmp), scifact, docs)
         print(f"\n== ingest: {docs} generated multi-page documents ==")
-        report_ingest(bench_ingest(Path(tmp), settings))
+        report_ingest(bench_ingest(Path(tmp), settings, naive=False))
     print("\n== ingest: sample_docs/ ==")
-    report_ingest(bench_ingest(Path(settings.sample_docs_dir), settings))
+    report_ingest(bench_ingest(Path(settings.sample_docs_dir), settings, naive=False))
     for n in chunks:
         print(f"\n== query latency at {n} chunks ==")
         report_query(bench_query(n, scifact, settings, 100 if args.quick else 300))
@@ -74,9 +74,12 @@ def add_bench_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     c.add_argument("--docs", type=int, default=200)
     c.add_argument("--scifact", default=DEFAULT_SCIFACT)
     c.set_defaults(func=cmd_corpus)
-    i = b.add_parser("ingest", parents=[common], help="ingest speed vs the embedding floor")
+    i = b.add_parser(
+        "ingest", parents=[common], help="ingest speed vs the embedding floor and naive pipeline"
+    )
     i.add_argument("dir")
     i.add_argument("--json", action="store_true")
+    i.add_argument("--no-naive", action="store_true", help="skip the naive LlamaIndex baseline")
     i.set_defaults(func=cmd_ingest)
     q = b.add_parser("query", parents=[common], help="retrieval latency vs bare Chroma")
     q.add_argument("--chunks", type=int, nargs="+", default=[10_000])
