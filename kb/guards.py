@@ -82,7 +82,7 @@ def check_pdf(data: bytes) -> None:
     pdf.check_pdf(data)
 
 
-def explain_empty_pdf(data: bytes, name: str) -> str:
+def explain_empty_pdf(data: bytes, name: str, ocr_on: bool) -> str:
     """Why a PDF yielded no text: its pages are images (OCR off or found nothing) or blank."""
     from kb import ocr
 
@@ -94,7 +94,7 @@ def explain_empty_pdf(data: bytes, name: str) -> str:
         doc.close()
     except Exception:  # only the message depends on it; parsing already failed cleanly
         images = 1
-    if images and not ocr.available():
+    if images and not ocr_on:
         return f"{name} yielded no text: its pages are images (a scan?); {ocr.OCR_OFF}"
     if images:
         return (

@@ -11,11 +11,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from kb import ocr
 from kb.access import EVERYONE
 from kb.chunking import chunk_blocks, search_text
 from kb.commit import Committer, IngestOutcome, Prepared
@@ -25,10 +26,11 @@ from kb.errors import IngestError, KBError
 from kb.guards import check_pdf, check_text, check_zip, display_name
 from kb.ids import doc_id_for, sha256_hex
 from kb.logs import log_failure
-from kb.parsing import PAGED_KINDS, Block, Parsed, ParseOptions, parse_document
+from kb.parsing import PAGED_KINDS, Parsed, ParseOptions, parse_document
 from kb.registry import Document, Registry
 from kb.report import ParseReport, table_warnings
 from kb.sniff import decode_text, sniff
+from kb.sources import Source
 from kb.store import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -54,36 +56,6 @@ FIRST_GROUP = 24
 ZIP_KINDS = {"docx", "pptx", "xlsx"}
 
 
-@dataclass
-class Source:
-    """A file to ingest: a path on disk, or a name with its bytes (an upload)."""
-
-    name: str
-    data: bytes | None = None
-    path: Path | None = None
-    blocks: list[Block] | None = None  # already parsed (benchmarks): skips sniffing and parsing
-
-    def size(self) -> int:
-        """The file's size in bytes, without reading a file on disk."""
-        if self.data is not None:
-            return len(self.data)
-        assert self.path is not None
-        try:
-            return self.path.stat().st_size
-        except OSError as exc:
-            raise IngestError(f"cannot read {self.path}: {exc.strerror}") from exc
-
-    def read(self) -> bytes:
-        """The file's bytes."""
-        if self.data is not None:
-            return self.data
-        assert self.path is not None
-        try:
-            return self.path.read_bytes()
-        except OSError as exc:
-            raise IngestError(f"cannot read {self.path}: {exc.strerror}") from exc
-
-
 Progress = Callable[[int, int, IngestOutcome], None]
 
 
@@ -105,6 +77,7 @@ class Ingestor:
         self.log_path = log_path  # where failed files' tracebacks go
         self.committer = Committer(registry, store, originals)
         self._groups: tuple[str, ...] | None = None  # of the run in progress (None: keep)
+        self._status: Callable[[str], None] | None = None  # of the run in progress
 
     def version_for(self, sha: str) -> str:
         """Version tag: the bytes plus the chunking settings and pipeline that cut them."""
@@ -175,7 +148,8 @@ class Ingestor:
         becomes a refusal instead of a hang. (Python cannot stop the thread; kb's PDF reader
         checks the same deadline between pages, so it stops soon after.)"""
         s = self.settings
-        options = ParseOptions(ocr_max_pages=s.ocr_max_pages, timeout=s.parse_timeout)
+        binary = ocr.find(s.tesseract) if s.ocr_max_pages else None
+        options = ParseOptions(s.ocr_max_pages, s.parse_timeout, binary, self._status)
         box: dict[str, object] = {}
 
         def work() -> None:
@@ -202,14 +176,16 @@ class Ingestor:
         progress: Progress | None = None,
         reindex: bool = False,
         groups: tuple[str, ...] | None = None,
+        status: Callable[[str], None] | None = None,
     ) -> list[IngestOutcome]:
         """Ingest every source (new ones open to `groups`, default everyone; None keeps a
-        replaced document's groups); a failed file is reported and the rest go on."""
-        self._groups = groups
+        replaced document's groups); a failed file is reported and the rest go on. `status`
+        hears of slow steps inside a file (OCR pages), from the parsing thread."""
+        self._groups, self._status = groups, status
         try:
             return self._run(list(sources), progress, reindex)
         finally:
-            self._groups = None
+            self._groups, self._status = None, None
 
     def _run(
         self, items: list[Source], progress: Progress | None, reindex: bool

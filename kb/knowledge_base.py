@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import shutil
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,32 +20,15 @@ from kb.answering import Answerer
 from kb.audit import AuditEvent, AuditLog
 from kb.config import Settings
 from kb.embed_cache import EmbeddingCache
-from kb.errors import IngestError, KBError, NotFoundError, PermissionDeniedError
+from kb.errors import KBError, NotFoundError, PermissionDeniedError
 from kb.generation import AnswerStream
-from kb.ingest import Ingestor, IngestOutcome, Progress, Source
+from kb.ingest import Ingestor, IngestOutcome, Progress
 from kb.locking import WriteLock
 from kb.registry import Document, Registry
 from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
-from kb.sniff import EXTENSIONS
+from kb.sources import Source, expand_paths
 from kb.store import ChunkStore, StoredChunk, parse_chunk_id
 from kb.views import Views
-
-
-def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
-    """Sources for files and folders (folders: every supported file inside, recursively)."""
-    sources: list[Source] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in f.relative_to(path).parts)
-                if f.is_file() and not hidden and f.suffix.lower() in EXTENSIONS:
-                    sources.append(Source(f.name, path=f))
-        elif path.is_file():
-            sources.append(Source(path.name, path=path))
-        else:
-            raise IngestError(f"{path}: no such file or folder")
-    return sources
 
 
 class KnowledgeBase:
@@ -117,6 +100,14 @@ class KnowledgeBase:
     def llm(self, model: LLM | None) -> None:
         self.answerer.llm = model
 
+    def ocr_status(self) -> str | None:
+        """None when scans and images can be read; else why not and how to turn OCR on."""
+        from kb import ocr
+
+        if self.settings.ocr_max_pages == 0:
+            return "OCR is off (KB_OCR_MAX_PAGES=0): scans and images are not read"
+        return None if ocr.find(self.settings.tesseract) else ocr.OCR_OFF
+
     def preload_parsers(self) -> None:
         """Load the document parsers in the background, so the first upload does not wait."""
         parsing.preload()
@@ -141,14 +132,15 @@ class KnowledgeBase:
         *,
         groups: Sequence[str] | None = None,
         actor: Principal = SYSTEM,
+        status: Callable[[str], None] | None = None,
     ) -> list[IngestOutcome]:
         """Add or replace files (admins only); unchanged bytes are skipped, failures reported
         per file. New documents get `groups` (default everyone); a replaced one keeps its
-        groups unless `groups` is given."""
+        groups unless `groups` is given. `status` hears of slow steps (OCR), off-thread."""
         self._require_admin(actor, "upload documents")
         wanted = normalize_groups(groups) if groups is not None else None
         with self._writing():
-            outcomes = self.ingestor.run(sources, progress, groups=wanted)
+            outcomes = self.ingestor.run(sources, progress, groups=wanted, status=status)
         self.audit.outcomes(actor.name, outcomes, "upload")
         return outcomes
 

@@ -21,21 +21,13 @@ OCR_OFF = (
 )
 
 
-def tesseract_path() -> str | None:
-    """The tesseract binary, or None when OCR is off (KB_TESSERACT may name another path)."""
-    return shutil.which(os.environ.get("KB_TESSERACT", "tesseract"))
+def find(binary: str) -> str | None:
+    """The Tesseract binary's path (KB_TESSERACT: a name on PATH or a path), or None: OCR off."""
+    return shutil.which(binary)
 
 
-def available() -> bool:
-    """Whether images and scanned pages can be read."""
-    return tesseract_path() is not None
-
-
-def image_text(image: Any, timeout: float, lang: str = "eng") -> str:
-    """The text Tesseract reads in a PIL image (or PNG/JPEG/TIFF bytes)."""
-    binary = tesseract_path()
-    if binary is None:
-        raise IngestError(OCR_OFF)
+def image_text(image: Any, timeout: float, binary: str, lang: str = "eng") -> str:
+    """The text Tesseract (`binary`) reads in a PIL image (or PNG/JPEG/TIFF bytes)."""
     if isinstance(image, bytes | bytearray):
         data = bytes(image)
     else:

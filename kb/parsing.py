@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ class ParseOptions:
 
     ocr_max_pages: int = 50
     timeout: float = 300.0
+    tesseract: str | None = None  # the OCR binary's path; None: OCR is off
+    status: Callable[[str], None] | None = None  # hears of slow steps (OCR pages)
 
 
 @dataclass
@@ -220,7 +223,10 @@ def _unstructured(kind: str, data: bytes, name: str) -> Parsed:
         )
         blocks, warnings = blocks + extra, warnings + notes
     if kind == "pptx":
-        blocks = _with_charts(blocks, formats.chart_texts(data))
+        try:
+            blocks = _with_charts(blocks, formats.chart_texts(data))
+        except Exception as exc:  # the slides' own text stands; the charts are extra
+            warnings.append(f"chart text not read ({_first_line(exc)[:80]})")
     pages = {b.page for b in blocks if b.page} if kind in PAGED_KINDS else set()
     return Parsed(blocks, parser, max(pages, default=None), len(pages) or None, 0, warnings)
 
@@ -252,14 +258,16 @@ def _with_charts(blocks: list[Block], charts: dict[int, list[str]]) -> list[Bloc
 def _image(data: bytes, name: str, options: ParseOptions) -> Parsed:
     from kb import ocr
 
-    if not ocr.available():
+    if options.tesseract is None:
         raise EmptyDocumentError(f"{name} is an image and needs OCR: {ocr.OCR_OFF}")
     frames = ocr.images_of(data)
     deadline = time.monotonic() + options.timeout
     blocks: list[Block] = []
     read = frames[: options.ocr_max_pages]
     for n, frame in enumerate(read, 1):
-        text = ocr.image_text(frame, deadline - time.monotonic())
+        if options.status:
+            options.status(f"{name}: OCR of image page {n} of {len(read)}")
+        text = ocr.image_text(frame, deadline - time.monotonic(), options.tesseract)
         blocks += [Block("NarrativeText", " ".join(p.split()), n) for p in text.split("\n\n")]
     blocks = [b for b in blocks if b.text]
     warnings = []
@@ -278,7 +286,14 @@ def parse_document(
         from kb.pdf import read_pdf
 
         deadline = time.monotonic() + options.timeout
-        read = read_pdf(data, name, ocr_max_pages=options.ocr_max_pages, deadline=deadline)
+        read = read_pdf(
+            data,
+            name,
+            ocr_max_pages=options.ocr_max_pages,
+            deadline=deadline,
+            tesseract=options.tesseract,
+            status=options.status,
+        )
         parsed = Parsed(
             read.blocks,
             read.parser,
@@ -295,7 +310,7 @@ def parse_document(
         if kind == "pdf":
             from kb.guards import explain_empty_pdf
 
-            raise EmptyDocumentError(explain_empty_pdf(data, name))
+            raise EmptyDocumentError(explain_empty_pdf(data, name, options.tesseract is not None))
         raise EmptyDocumentError(f"{name} yielded no text: the file has no readable text")
     return parsed
 

@@ -9,7 +9,7 @@ import io
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,9 +180,9 @@ def lines_to_blocks(pages: list[list[str]]) -> list[Block]:
     return blocks
 
 
-def _ocr_page(page: Any, timeout: float) -> str:
+def _ocr_page(page: Any, timeout: float, tesseract: str) -> str:
     image = page.render(scale=ocr.OCR_DPI / 72).to_pil()
-    return ocr.image_text(image, timeout)
+    return ocr.image_text(image, timeout, tesseract)
 
 
 def has_images(page: Any) -> bool:
@@ -191,10 +191,20 @@ def has_images(page: Any) -> bool:
     return any(obj.type == raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=2))
 
 
-def read_pdf(data: bytes, name: str, *, ocr_max_pages: int, deadline: float) -> PdfRead:
-    """Text of every page (PDFium), OCR for pages without a text layer, as Blocks."""
+def read_pdf(
+    data: bytes,
+    name: str,
+    *,
+    ocr_max_pages: int,
+    deadline: float,
+    tesseract: str | None = None,
+    status: Callable[[str], None] | None = None,
+) -> PdfRead:
+    """Text of every page (PDFium), OCR for pages without a text layer, as Blocks; `status`
+    hears of each OCR page (seconds each: worth a line in the progress report); `tesseract`
+    None means OCR is off."""
     try:
-        return _read_pdfium(data, name, ocr_max_pages, deadline)
+        return _read_pdfium(data, name, ocr_max_pages, deadline, tesseract, status)
     except (UnsupportedFileError, EmptyDocumentError):
         raise
     except IngestError:
@@ -217,7 +227,14 @@ def _check_time(deadline: float, done: int, total: int) -> None:
         )
 
 
-def _read_pdfium(data: bytes, name: str, ocr_max_pages: int, deadline: float) -> PdfRead:
+def _read_pdfium(
+    data: bytes,
+    name: str,
+    ocr_max_pages: int,
+    deadline: float,
+    tesseract: str | None,
+    status: Callable[[str], None] | None,
+) -> PdfRead:
     pdf = _pdfium_open(data)
     try:
         pages: list[list[str]] = []
@@ -233,13 +250,16 @@ def _read_pdfium(data: bytes, name: str, ocr_max_pages: int, deadline: float) ->
         with_text = sum(1 for lines in pages if sum(map(len, lines)) >= MIN_PAGE_CHARS)
         warnings: list[str] = []
         ocr_done = 0
-        if scanned and not ocr.available():
+        if scanned and tesseract is None:
             warnings.append(f"{len(scanned)} scanned pages not read: {ocr.OCR_OFF}")
-        elif scanned:
-            for i in scanned[:ocr_max_pages]:
+        elif scanned and tesseract:
+            todo = scanned[:ocr_max_pages]
+            for n, i in enumerate(todo, 1):
                 _check_time(deadline, i, len(pdf))
+                if status:
+                    status(f"{name}: OCR of scanned page {n} of {len(todo)}")
                 remaining = deadline - time.monotonic()
-                read = page_lines(_ocr_page(pdf[i], remaining))
+                read = page_lines(_ocr_page(pdf[i], remaining, tesseract))
                 if read:  # a logo's stray word in the text layer must not hide the scan
                     pages[i] = read
                 ocr_done += 1
@@ -252,7 +272,7 @@ def _read_pdfium(data: bytes, name: str, ocr_max_pages: int, deadline: float) ->
         empty = len(pdf) - with_text - ocr_done
         if empty and blocks:
             warnings.append(f"{empty} of {len(pdf)} pages yielded no text")
-        if not blocks and scanned and not ocr.available():
+        if not blocks and scanned and tesseract is None:
             raise EmptyDocumentError(
                 f"{name} yielded no text: its pages are scanned images; " + ocr.OCR_OFF
             )

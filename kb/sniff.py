@@ -49,7 +49,8 @@ _FOREIGN = [
     (b"MZ", "a Windows executable"),
     (b"\x7fELF", "a Linux executable"),
     (b"GIF8", "a GIF image (convert it to PNG to have its text read)"),
-    (b"ID3", "an MP3 audio file"),
+    (b"ID3\x03", "an MP3 audio file"),  # the version byte: text may start with "ID3"
+    (b"ID3\x04", "an MP3 audio file"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
@@ -75,6 +76,16 @@ def text_encoding(data: bytes) -> str | None:
     head = head[: len(head) - len(head) % 4]
     if len(head) < 4 or b"\x00" not in head:
         return None
+    codec = _zero_pattern(head)
+    if codec is None:
+        return None
+    text = head.decode(codec, errors="replace")
+    # Binary data can show the pattern (runs of zero bytes): real text decodes to letters.
+    odd = sum(1 for c in text if (c < " " and c not in "\t\n\r") or c == "\ufffd")
+    return codec if odd <= len(text) * 0.02 else None
+
+
+def _zero_pattern(head: bytes) -> str | None:
     quads = [head[i : i + 4] for i in range(0, len(head), 4)]
     # ASCII in UTF-32 LE is "X\0\0\0", BE "\0\0\0X"; in UTF-16 LE "X\0Y\0", BE "\0X\0Y".
     share = 0.9 * len(quads)
@@ -168,13 +179,11 @@ def sniff(data: bytes, name: str) -> str:
         raise UnsupportedFileError(
             "the content is a legacy Office file (.doc/.xls/.ppt); save it as .docx/.xlsx/.pptx"
         )
-    elif text_encoding(head) is not None:
-        kind = _text_kind(decode_text(head), ext_kind)
     else:
         for magic, what in _FOREIGN:
             if data.startswith(magic):
                 raise UnsupportedFileError(f"the content is {what}, not a document kb reads")
-        if _looks_binary(head):
+        if text_encoding(head) is None and _looks_binary(head):
             raise UnsupportedFileError("the content is binary data in no format kb reads")
         kind = _text_kind(decode_text(head), ext_kind)
     if (ext_kind and ext_kind not in TEXT_KINDS and ext_kind != kind) or (

@@ -32,7 +32,8 @@ _MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # an [n] citation marker after escap
 HIGHLIGHT = "orange-background"
 FORMAT_NAMES = {
     "pdf": "PDF", "docx": "Word (DOCX)", "pptx": "PowerPoint (PPTX)", "xlsx": "Excel (XLSX)",
-    "html": "HTML", "md": "Markdown", "txt": "plain text", "eml": "e-mail (EML)", "csv": "CSV"
+    "html": "HTML", "md": "Markdown", "txt": "plain text", "eml": "e-mail (EML)", "csv": "CSV",
+    "image": "scans and images, read by OCR",
 }  # fmt: skip
 
 

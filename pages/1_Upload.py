@@ -21,6 +21,14 @@ st.markdown(
     "a file with identical content is left unchanged. A file that fails is reported and the "
     "rest of the batch goes on."
 )
+if ocr_off := base.ocr_status():
+    st.info(f"Scanned PDFs and images: {ocr_off}.", icon=":material/document_scanner:")
+else:
+    st.caption(
+        f"Scanned pages and images are read by OCR (Tesseract), up to "
+        f"{settings.ocr_max_pages} pages per file (KB_OCR_MAX_PAGES); OCR takes a few seconds "
+        "a page."
+    )
 generation = st.session_state.setdefault("upload_generation", 0)
 files = st.file_uploader(
     "Documents",
@@ -67,4 +75,12 @@ if st.button(label, type="primary", disabled=not files, icon=":material/upload:"
 if last_batch := st.session_state.get("upload_outcomes"):
     st.progress(1.0, text=f"Done: {ui.batch_summary(last_batch)}")
     for outcome in last_batch:
-        st.markdown(ui.outcome_markdown(outcome))
+        line, link = st.columns([6, 1], vertical_alignment="center")
+        line.markdown(ui.outcome_markdown(outcome))
+        if outcome.ok and outcome.doc_id:
+            link.page_link(
+                "pages/2_Admin.py",
+                label="Parse report",
+                icon=":material/description:",
+                query_params={"doc": outcome.doc_id},
+            )

@@ -9,6 +9,7 @@ from pages.shared.access_panel import access_panel
 from pages.shared.admin_actions import confirm_pending, request, show_flash
 from pages.shared.audit_panel import audit_panel
 from pages.shared.common import page_setup
+from pages.shared.report_panel import report_panel
 
 COLUMNS = {
     "name": st.column_config.TextColumn("Name", width="medium"),
@@ -83,5 +84,6 @@ if check_col.button("Check consistency", icon=":material/fact_check:", width="st
     else:
         st.success("Registry, Chroma and the keyword index agree.")
 confirm_pending(base, names, admin)
+report_panel(shown or docs, admin)
 access_panel(base, docs, admin)
 audit_panel(base, admin)

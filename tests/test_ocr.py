@@ -115,11 +115,13 @@ def test_the_parse_report_counts_text_and_ocr_pages_of_a_mixed_pdf(
 
 
 def test_without_tesseract_the_reason_says_ocr_is_off_and_how_to_turn_it_on(
-    make_kb: KBFactory, monkeypatch: pytest.MonkeyPatch
+    make_kb: KBFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("KB_TESSERACT", "tesseract-not-installed-here")  # hides the binary
-    assert not ocr.available()
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # the binary is hidden: as if not installed
     base = make_kb()
+    assert ocr.find(base.settings.tesseract) is None
+    assert "apt-get install tesseract-ocr" in (base.ocr_status() or "")
     scan = _image_pdf(typed_page(SCAN_LINES))
     outcomes = base.ingest(
         [

@@ -26,7 +26,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """kb bench ingest DIR."""
     from kb.bench.ingest import bench_ingest, report_ingest
 
-    result = bench_ingest(Path(args.dir), settings, naive=not args.no_naive)
+    result = bench_ingest(
+        Path(args.dir), settings, naive=not args.no_naive, floor=not args.no_floor
+    )
     print(json.dumps(result)) if args.json else report_ingest(result)
     return 0
 
@@ -80,6 +82,7 @@ def add_bench_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     i.add_argument("dir")
     i.add_argument("--json", action="store_true")
     i.add_argument("--no-naive", action="store_true", help="skip the naive LlamaIndex baseline")
+    i.add_argument("--no-floor", action="store_true", help="skip the embedding-only floor")
     i.set_defaults(func=cmd_ingest)
     q = b.add_parser("query", parents=[common], help="retrieval latency vs bare Chroma")
     q.add_argument("--chunks", type=int, nargs="+", default=[10_000])
