@@ -76,13 +76,13 @@ def text_encoding(data: bytes) -> str | None:
     head = head[: len(head) - len(head) % 4]
     if len(head) < 4 or b"\x00" not in head:
         return None
-    codec = _zero_pattern(head)
-    if codec is None:
+    guess = _zero_pattern(head)
+    if guess is None:
         return None
-    text = head.decode(codec, errors="replace")
+    text = head.decode(guess, errors="replace")
     # Binary data can show the pattern (runs of zero bytes): real text decodes to letters.
     odd = sum(1 for c in text if (c < " " and c not in "\t\n\r") or c == "\ufffd")
-    return codec if odd <= len(text) * 0.02 else None
+    return guess if odd <= len(text) * 0.02 else None
 
 
 def _zero_pattern(head: bytes) -> str | None:
