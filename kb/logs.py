@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 import traceback
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 # Loggers of the parsing and storage libraries: their warnings are for the log file.
@@ -22,6 +23,7 @@ LIBRARY_LOGGERS = (
     "openpyxl",
     "py.warnings",
 )
+LOG_BYTES = 5 * 1024 * 1024  # per file, with two older files kept: ~15 MB at most
 _lock = threading.Lock()
 _current: logging.Handler | None = None
 
@@ -30,11 +32,15 @@ def route_to_file(path: Path) -> Path:
     """Send kb's and the libraries' log records and Python warnings to `path` instead of the
     terminal (the last data dir opened in a process gets them)."""
     global _current
+    path = path.resolve()  # named in failure reasons: absolute, so a reader finds it
     with _lock:
         if isinstance(_current, logging.FileHandler) and Path(_current.baseFilename) == path:
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        # Kept bounded: a batch of odd files can log a lot, and nobody trims a data dir.
+        handler = RotatingFileHandler(
+            path, maxBytes=LOG_BYTES, backupCount=2, encoding="utf-8", delay=True
+        )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.captureWarnings(True)
         for name in (*LIBRARY_LOGGERS, "kb"):
