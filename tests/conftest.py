@@ -92,3 +92,12 @@ def docs_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "docs"
     shutil.copytree(SAMPLE_DOCS, dest)
     return dest
+
+
+def shared_data(name: str) -> Path:
+    """A data set of ../shared/data (read in place, never copied): beside the project, or, for a
+    clone elsewhere on this machine (CI, a clean-clone check), /work/shared/data."""
+    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data")):
+        if (base / name).is_dir():
+            return base / name
+    return ROOT.parent / "shared" / "data" / name

@@ -13,9 +13,9 @@ from kb.bench.query import bench_query
 from kb.config import Settings
 from kb.parsing import parse
 from kb.sniff import sniff
-from tests.conftest import ROOT
+from tests.conftest import shared_data
 
-SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
+SCIFACT = shared_data("scifact")
 pytestmark = pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/scifact is absent")
 
 

@@ -347,3 +347,32 @@ def test_restricting_a_document_hides_it_from_an_employee_at_once(
     finally:
         for c in contexts:
             c.close()
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Tesseract (make ocr)")
+def test_a_scan_goes_in_by_ocr_and_its_parse_report_is_one_click_away(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    from tests.test_ocr import SCAN_LINES, _image_pdf, typed_page
+
+    page.goto(f"{app_url}/Upload")
+    settle(page, timeout=240_000)
+    sign_in(page, ADMIN, timeout=240_000)
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("read by OCR (Tesseract)")
+    scan = tmp_path / "boiler-room-scan.pdf"
+    scan.write_bytes(_image_pdf(typed_page(SCAN_LINES)))
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([scan])
+    page.get_by_role("button", name="Upload and index 1 file").click()
+    settle(page, timeout=120_000)
+    expect(main).to_contain_text("boiler-room-scan.pdf: indexed (")
+    page.get_by_role("link", name="Parse report").click()
+    settle(page)
+    expect(main).to_contain_text("Read by pdfium as PDF")
+    report = page.locator('[data-testid="stMetric"]', has_text="By OCR")
+    expect(report).to_contain_text("1")
+    page.get_by_text("Read by pdfium as PDF").scroll_into_view_if_needed()
+    shoot(page, "parse-report.png")
+    go(page, "Chat")
+    answer = ask(page, "Where is the boiler room key kept?")
+    expect(answer).to_contain_text("reception")

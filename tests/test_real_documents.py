@@ -24,11 +24,11 @@ from pypdf.generic import ArrayObject, NameObject, NumberObject
 
 from kb.ingest import Source
 from kb.knowledge_base import KnowledgeBase
-from tests.conftest import HashEmbedding
+from tests.conftest import HashEmbedding, shared_data
 
 KBFactory = Callable[..., KnowledgeBase]
 ROOT = Path(__file__).resolve().parent.parent
-REALDOCS = ROOT.parent / "shared" / "data" / "realdocs-dev"
+REALDOCS = shared_data("realdocs-dev")
 # The reasons a real file may rightly be refused: it is locked, or it holds no text at all
 # (python-docx's and python-pptx's empty fixtures, pictures). Anything else is kb's bug.
 RIGHT_REFUSALS = ("password-protected", "yielded no text")
