@@ -89,9 +89,10 @@ def explain_empty_pdf(data: bytes, name: str, ocr_on: bool) -> str:
     try:
         import pypdfium2 as pdfium
 
-        doc = pdfium.PdfDocument(data)
-        images = sum(pdf.has_images(doc[i]) for i in range(len(doc)))
-        doc.close()
+        with pdf.pdfium_lock():
+            doc = pdfium.PdfDocument(data)
+            images = sum(pdf.has_images(doc[i]) for i in range(len(doc)))
+            doc.close()
     except Exception:  # only the message depends on it; parsing already failed cleanly
         images = 1
     if images and not ocr_on:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ RUNNING_SHARE = 0.5
 _PAGE_NUMBER = re.compile(r"^(page\s+)?[-–]?\s*\d{1,4}\s*[-–]?(\s+of\s+\d{1,4})?$", re.I)
 _DIGITS = re.compile(r"\d+")
 _ENDS_SENTENCE = re.compile(r"[.:;!?)\"']$")
+_PDFIUM = threading.RLock()
 _NUMBERED_HEADING = re.compile(r"^\d{1,2}(\.\d{1,2})*\.?\s+[A-Z]")
 
 
@@ -119,12 +121,29 @@ def _pypdf_reader(data: bytes) -> Any:
     return reader
 
 
+@contextmanager
+def pdfium_lock(deadline: float | None = None) -> Iterator[None]:
+    """PDFium is not thread-safe: one call into it at a time in this process. A reader left
+    running past its time-out holds it until its next page's deadline check."""
+    wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+    if not _PDFIUM.acquire(timeout=wait):
+        raise IngestError(
+            "the PDF reader is still busy with a file that ran over KB_PARSE_TIMEOUT; "
+            "upload this file again in a minute"
+        )
+    try:
+        yield
+    finally:
+        _PDFIUM.release()
+
+
 def check_pdf(data: bytes) -> None:
     """Refuse only PDFs no parser can open, password-protected ones, and pageless ones."""
     try:
-        pdf = _pdfium_open(data)
-        pages = len(pdf)
-        pdf.close()
+        with pdfium_lock():
+            pdf = _pdfium_open(data)
+            pages = len(pdf)
+            pdf.close()
     except UnsupportedFileError:
         raise
     except Exception as first:  # PDFium refused it: ask pypdf before calling it damaged
@@ -204,9 +223,8 @@ def read_pdf(
     hears of each OCR page (seconds each: worth a line in the progress report); `tesseract`
     None means OCR is off."""
     try:
-        return _read_pdfium(data, name, ocr_max_pages, deadline, tesseract, status)
-    except (UnsupportedFileError, EmptyDocumentError):
-        raise
+        with pdfium_lock(deadline):
+            return _read_pdfium(data, name, ocr_max_pages, deadline, tesseract, status)
     except IngestError:
         raise
     except Exception as first:  # PDFium refused the file: pypdf may still read its text
