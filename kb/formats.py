@@ -171,3 +171,38 @@ def _chart_text(chart: object) -> str:
             )
             lines.append(f"{series.name}: {pairs}" if series.name else pairs)
     return "\n".join(ln for ln in lines if ln.strip())
+
+
+# Pictures smaller than this (icons, bullets, logos) hold no text worth an OCR call.
+MIN_PICTURE_PIXELS = 200 * 60
+
+
+def slide_pictures(data: bytes) -> dict[int, list[bytes]]:
+    """Slide number -> the pictures on it (a slide that is a photo of a table, a scan)."""
+    from pptx import Presentation
+
+    out: dict[int, list[bytes]] = {}
+    prs = Presentation(io.BytesIO(data))
+    for number, slide in enumerate(prs.slides, 1):
+        for shape in _shapes(slide.shapes):
+            if getattr(shape, "shape_type", None) == 13:  # MSO_SHAPE_TYPE.PICTURE
+                try:
+                    image = shape.image  # type: ignore[attr-defined]
+                    w, h = image.size
+                    if w * h >= MIN_PICTURE_PIXELS:
+                        out.setdefault(number, []).append(image.blob)
+                except Exception:  # a linked or broken picture: nothing to read
+                    continue
+    return out
+
+
+def document_pictures(data: bytes) -> list[bytes]:
+    """The pictures of a Word document, in the order of its parts."""
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    blobs = []
+    for rel in doc.part.rels.values():
+        if "image" in rel.reltype and not rel.is_external:
+            blobs.append(rel.target_part.blob)
+    return blobs

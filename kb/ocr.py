@@ -68,3 +68,8 @@ def images_of(data: bytes) -> list[Any]:
     except Exception as exc:  # PIL raises several types for a broken file
         raise IngestError(f"the image cannot be read ({exc}); export it again") from exc
     return frames
+
+
+def paragraphs(text: str) -> list[str]:
+    """OCR output as paragraphs: Tesseract ends a block with a blank line and wraps lines."""
+    return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]

@@ -187,7 +187,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def _unstructured(kind: str, data: bytes, name: str) -> Parsed:
+def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | None = None) -> Parsed:
     """Parse with unstructured; some formats fall back to kb's own readers (kb.formats) when
     it trips on a valid file (ragged CSV, MIME digests)."""
     from kb import formats
@@ -227,8 +227,64 @@ def _unstructured(kind: str, data: bytes, name: str) -> Parsed:
             blocks = _with_charts(blocks, formats.chart_texts(data))
         except Exception as exc:  # the slides' own text stands; the charts are extra
             warnings.append(f"chart text not read ({_first_line(exc)[:80]})")
+    ocr_pages = 0
+    if kind in ("pptx", "docx") and options is not None:
+        blocks, ocr_pages = _pictures_read(kind, data, name, blocks, options, warnings)
     pages = {b.page for b in blocks if b.page} if kind in PAGED_KINDS else set()
-    return Parsed(blocks, parser, max(pages, default=None), len(pages) or None, 0, warnings)
+    return Parsed(blocks, parser, max(pages, default=None), len(pages) or None, ocr_pages, warnings)
+
+
+def _pictures_read(
+    kind: str,
+    data: bytes,
+    name: str,
+    blocks: list[Block],
+    options: ParseOptions,
+    warnings: list[str],
+) -> tuple[list[Block], int]:
+    """OCR of the pictures on slides without text (a deck of scans or photographed tables),
+    or of a Word file's pictures when it has no text at all."""
+    from kb import formats, ocr
+
+    texts = {b.page for b in blocks if b.text.strip()}
+    todo: dict[int | None, list[bytes]]
+    try:
+        if kind == "pptx":
+            found = formats.slide_pictures(data).items()
+            todo = {s: p for s, p in found if s not in texts}
+        else:
+            todo = {None: formats.document_pictures(data)} if not texts else {}
+    except Exception as exc:  # the text already read stands
+        warnings.append(f"pictures not read ({_first_line(exc)[:80]})")
+        return blocks, 0
+    todo = {s: p for s, p in todo.items() if p}
+    if not todo:
+        return blocks, 0
+    if options.tesseract is None:
+        warnings.append(f"{len(todo)} slides or pages of only pictures not read: {ocr.OCR_OFF}")
+        return blocks, 0
+    deadline = time.monotonic() + options.timeout
+    read, extra = 0, list[Block]()
+    for slide, pictures in sorted(todo.items(), key=lambda kv: kv[0] or 0):
+        for blob in pictures:
+            if read >= options.ocr_max_pages:
+                warnings.append(
+                    f"pictures over KB_OCR_MAX_PAGES ({options.ocr_max_pages}) not read"
+                )
+                return _merge_slides(blocks, extra), read
+            if options.status:
+                options.status(f"{name}: OCR of picture {read + 1}")
+            text = ocr.image_text(blob, deadline - time.monotonic(), options.tesseract)
+            read += 1
+            extra += [
+                Block("NarrativeText", " ".join(p.split()), slide) for p in text.split("\n\n")
+            ]
+    return _merge_slides(blocks, [b for b in extra if b.text]), read
+
+
+def _merge_slides(blocks: list[Block], extra: list[Block]) -> list[Block]:
+    # Blocks in slide order, the pictures' text with their slide.
+    return sorted(blocks + extra, key=lambda b: b.page or 0)
 
 
 def _with_charts(blocks: list[Block], charts: dict[int, list[str]]) -> list[Block]:
@@ -268,8 +324,7 @@ def _image(data: bytes, name: str, options: ParseOptions) -> Parsed:
         if options.status:
             options.status(f"{name}: OCR of image page {n} of {len(read)}")
         text = ocr.image_text(frame, deadline - time.monotonic(), options.tesseract)
-        blocks += [Block("NarrativeText", " ".join(p.split()), n) for p in text.split("\n\n")]
-    blocks = [b for b in blocks if b.text]
+        blocks += [Block("NarrativeText", p, n) for p in ocr.paragraphs(text)]
     warnings = []
     if len(frames) > len(read):
         warnings.append(f"{len(frames) - len(read)} image pages over KB_OCR_MAX_PAGES not read")
@@ -305,7 +360,7 @@ def parse_document(
     elif kind == "image":
         parsed = _image(data, name, options)
     else:
-        parsed = _unstructured(kind, data, name)
+        parsed = _unstructured(kind, data, name, options)
     if not any(b.text.strip() for b in parsed.blocks):
         if kind == "pdf":
             from kb.guards import explain_empty_pdf

@@ -137,3 +137,22 @@ def test_without_tesseract_the_reason_says_ocr_is_off_and_how_to_turn_it_on(
     assert outcomes[2].status == "indexed"
     warnings = base.document("drills.pdf").report["warnings"]
     assert any("1 scanned pages not read" in w and "OCR is off" in w for w in warnings)
+
+
+@needs_tesseract
+def test_a_deck_of_only_a_picture_of_a_table_is_read_by_ocr(make_kb: KBFactory) -> None:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank: no text at all
+    picture = typed_page(["Depot   Opening", "Braga   06:45", "Faro    07:15"])
+    slide.shapes.add_picture(io.BytesIO(_png(picture)), Inches(0.5), Inches(0.5), Inches(9))
+    buf = io.BytesIO()
+    prs.save(buf)
+    base = make_kb()
+    (outcome,) = base.ingest([Source("depots.pptx", buf.getvalue())])
+    assert outcome.status == "indexed", outcome.reason
+    hit = base.search("When does the Faro depot open?", 1)[0]
+    assert hit.name == "depots.pptx" and "07:15" in hit.text and hit.page == 1
+    assert base.document("depots.pptx").report["ocr_pages"] == 1
