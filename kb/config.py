@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds one file's parsing (OCR included) may take before it is refused.",
     )
+    # The longest filing here has ~400 pages; 5,000 is a shelf of manuals in one file, which
+    # would be better split (and would take minutes to embed).
+    max_pages: int = Field(
+        5000, ge=1, description="Most pages one PDF may have; longer ones are refused."
+    )
     # Tesseract reads a typed page in ~2-4 s on one core here: 50 pages is a few minutes.
     ocr_max_pages: int = Field(
         50,

@@ -67,19 +67,25 @@ def check_zip(data: bytes, settings: Settings) -> None:
         )
 
 
-def check_pdf(data: bytes) -> None:
-    """Refuse PDFs that cannot be read whole: truncated, password-protected, or pageless."""
+def check_pdf(data: bytes, max_pages: int) -> None:
+    """Refuse PDFs that cannot be read whole (truncated, password-protected, pageless) or
+    that are longer than KB_MAX_PAGES."""
     if b"%%EOF" not in data.rstrip(b"\x00\r\n\t ")[-_PDF_EOF_TAIL:]:
         # Viewers open many PDFs without the marker; kb only refuses what no parser opens.
         try:
-            pdf.check_pdf(data)
+            pages = pdf.check_pdf(data)
         except IngestError as exc:
             raise UnsupportedFileError(
                 "the PDF is truncated or damaged (no end-of-file marker); download or export "
                 "it again and upload the complete file"
             ) from exc
-        return
-    pdf.check_pdf(data)
+    else:
+        pages = pdf.check_pdf(data)
+    if pages > max_pages:
+        raise IngestError(
+            f"the PDF has {pages:,} pages, over the limit of {max_pages:,} (KB_MAX_PAGES); "
+            "split it into smaller documents"
+        )
 
 
 def explain_empty_pdf(data: bytes, name: str, ocr_on: bool) -> str:

@@ -118,7 +118,7 @@ class Ingestor:
             if kind in ZIP_KINDS:
                 check_zip(data, self.settings)
             elif kind == "pdf":
-                check_pdf(data)
+                check_pdf(data, self.settings.max_pages)
             elif kind != "image":
                 check_text(len(decode_text(data)), self.settings)  # before parsing it
             parsed = self._parse(kind, data, source.name)

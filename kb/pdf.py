@@ -137,8 +137,9 @@ def pdfium_lock(deadline: float | None = None) -> Iterator[None]:
         _PDFIUM.release()
 
 
-def check_pdf(data: bytes) -> None:
-    """Refuse only PDFs no parser can open, password-protected ones, and pageless ones."""
+def check_pdf(data: bytes) -> int:
+    """Refuse only PDFs no parser can open, password-protected ones, and pageless ones;
+    returns the number of pages."""
     try:
         with pdfium_lock():
             pdf = _pdfium_open(data)
@@ -156,6 +157,7 @@ def check_pdf(data: bytes) -> None:
             raise _damaged(exc) from first
     if pages == 0:
         raise EmptyDocumentError("the PDF has no pages")
+    return int(pages)
 
 
 def page_lines(text: str) -> list[str]:

@@ -319,3 +319,12 @@ def test_a_file_that_parses_too_long_is_refused_and_the_batch_goes_on(
     assert time.monotonic() - started < 6
     assert outcomes[0].status == "failed" and "KB_PARSE_TIMEOUT" in outcomes[0].reason
     assert outcomes[1].status == "indexed"
+
+
+def test_a_pdf_over_the_page_limit_is_refused_with_the_setting_named(make_kb: KBFactory) -> None:
+    base = make_kb(max_pages=2)
+    outcomes = base.ingest(
+        [Source("long.pdf", _pdf(["one", "two", "three"])), Source("short.pdf", _pdf(["one"]))]
+    )
+    assert outcomes[0].status == "failed" and "3 pages" in outcomes[0].reason
+    assert "KB_MAX_PAGES" in outcomes[0].reason and outcomes[1].status == "indexed"
