@@ -75,7 +75,7 @@ if st.button(label, type="primary", disabled=not files, icon=":material/upload:"
 if last_batch := st.session_state.get("upload_outcomes"):
     st.progress(1.0, text=f"Done: {ui.batch_summary(last_batch)}")
     for outcome in last_batch:
-        line, link = st.columns([6, 1], vertical_alignment="center")
+        line, link = st.columns([3, 1], vertical_alignment="center")
         line.markdown(ui.outcome_markdown(outcome))
         if outcome.ok and outcome.doc_id:
             link.page_link(

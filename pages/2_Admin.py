@@ -37,6 +37,11 @@ for col, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
     col.metric(label, value, border=True)
 st.caption(f"By format: {ui.formats_summary(stats)}. {ui.store_line(stats)}")
 
+# Arrived from an Upload outcome line (?doc=ID): the report it links to comes first.
+linked = "doc" in st.query_params
+if linked:
+    report_panel(docs, admin)
+
 st.subheader("Documents")
 name_col, kind_col, stale_col = st.columns([3, 2, 1], vertical_alignment="bottom")
 text = name_col.text_input("Filter by name", placeholder="part of a file name")
@@ -84,6 +89,7 @@ if check_col.button("Check consistency", icon=":material/fact_check:", width="st
     else:
         st.success("Registry, Chroma and the keyword index agree.")
 confirm_pending(base, names, admin)
-report_panel(shown or docs, admin)
+if not linked:
+    report_panel(shown or docs, admin)
 access_panel(base, docs, admin)
 audit_panel(base, admin)

@@ -33,6 +33,6 @@ def test_upload_links_each_file_to_its_parse_report_on_the_admin_page(
     assert at.selectbox(key="report_doc").value == doc.doc_id
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Pages"] == str(len(ZEPHYR_PAGES)) == str(doc.report["pages"])
-    assert metrics["With text"] == str(len(ZEPHYR_PAGES))
+    assert metrics["Text layer"] == str(len(ZEPHYR_PAGES))
     assert metrics["Chunks"] == str(doc.chunks)
     assert "Read by pdfium as PDF" in texts(at)

@@ -355,9 +355,10 @@ def test_a_scan_goes_in_by_ocr_and_its_parse_report_is_one_click_away(
 ) -> None:
     from tests.test_ocr import SCAN_LINES, _image_pdf, typed_page
 
-    page.goto(f"{app_url}/Upload")
-    settle(page, timeout=240_000)
+    page.goto(app_url)
+    settle(page, timeout=240_000)  # run alone, this is the first visit: samples get indexed
     sign_in(page, ADMIN, timeout=240_000)
+    go(page, "Upload")
     main = page.get_by_test_id("stMain")
     expect(main).to_contain_text("read by OCR (Tesseract)")
     scan = tmp_path / "boiler-room-scan.pdf"

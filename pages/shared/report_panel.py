@@ -36,7 +36,7 @@ def report_panel(docs: Sequence[Document], admin: Principal) -> None:
         return
     figures = [
         ("Pages", str(report.get("pages") or "-")),
-        ("With text", str(report.get("pages_with_text") if report.get("pages") else "-")),
+        ("Text layer", str(report.get("pages_with_text") if report.get("pages") else "-")),
         ("By OCR", str(report.get("ocr_pages", 0))),
         ("Tables", str(report.get("tables", 0))),
         ("Characters", f"{report.get('characters', 0):,}"),
