@@ -57,11 +57,18 @@ def route_to_file(path: Path) -> Path:
     return path
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message, first line only and at most `limit` characters (its type's
+    name when it has no message): enough for a reason line, never a traceback."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one short line: its type and the first line of its message."""
-    text = str(exc).strip()
-    first = text.splitlines()[0][:160] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return (
+        f"{type(exc).__name__}: {first_line(exc, 160)}" if str(exc).strip() else type(exc).__name__
+    )
 
 
 def log_failure(path: Path, name: str, stage: str, exc: BaseException) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from kb import nlp
 from kb.blocks import Block
 from kb.errors import EmptyDocumentError, IngestError
+from kb.logs import first_line
 from kb.pdf import pdf_heading
 from kb.sniff import decode_text
 from kb.tables import html_table_rows
@@ -182,11 +183,6 @@ def _utf8_email(data: bytes) -> bytes:
     return decode_text(data).encode("utf-8") if codec and codec != "utf-8-sig" else data
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
 def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | None = None) -> Parsed:
     """Parse with unstructured; some formats fall back to kb's own readers (kb.formats) when
     it trips on a valid file (ragged CSV, MIME digests)."""
@@ -206,11 +202,11 @@ def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | Non
             parser = "email module"
         else:
             raise IngestError(
-                f"could not read {name} as {kind.upper()} ({_first_line(exc)}); check the file "
+                f"could not read {name} as {kind.upper()} ({first_line(exc)}); check the file "
                 "opens in its usual program, then upload it again"
             ) from exc
         log.info("unstructured could not read %s (%s); read by the %s", name, exc, parser)
-        warnings.append(f"read by the {parser}: unstructured failed ({_first_line(exc)[:80]})")
+        warnings.append(f"read by the {parser}: unstructured failed ({first_line(exc, 80)})")
     if kind == "eml":
         from kb.sniff import sniff
 
@@ -226,7 +222,7 @@ def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | Non
         try:
             blocks = _with_charts(blocks, formats.chart_texts(data))
         except Exception as exc:  # the slides' own text stands; the charts are extra
-            warnings.append(f"chart text not read ({_first_line(exc)[:80]})")
+            warnings.append(f"chart text not read ({first_line(exc, 80)})")
     ocr_pages = 0
     if kind in ("pptx", "docx") and options is not None:
         blocks, ocr_pages = _pictures_read(kind, data, name, blocks, options, warnings)
@@ -255,7 +251,7 @@ def _pictures_read(
         else:
             todo = {None: formats.document_pictures(data)} if not texts else {}
     except Exception as exc:  # the text already read stands
-        warnings.append(f"pictures not read ({_first_line(exc)[:80]})")
+        warnings.append(f"pictures not read ({first_line(exc, 80)})")
         return blocks, 0
     todo = {s: p for s, p in todo.items() if p}
     if not todo:

@@ -18,6 +18,7 @@ from typing import Any
 from kb import ocr
 from kb.blocks import Block
 from kb.errors import EmptyDocumentError, IngestError, UnsupportedFileError
+from kb.logs import first_line
 
 # A page with fewer characters than this has no real text layer (a scan with a stray
 # page number, or an empty form): it is a candidate for OCR.
@@ -61,9 +62,9 @@ class PdfRead:
 
 
 def _damaged(exc: BaseException) -> UnsupportedFileError:
-    detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
     return UnsupportedFileError(
-        f"the PDF is damaged ({detail}): neither PDFium nor pypdf can read it; export it again"
+        f"the PDF is damaged ({first_line(exc, 120)}): neither PDFium nor pypdf can read it; "
+        "export it again"
     )
 
 

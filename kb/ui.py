@@ -30,11 +30,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&^])")
 _WORD = re.compile(r"\w+")
 _MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # an [n] citation marker after escaping
 HIGHLIGHT = "orange-background"
-FORMAT_NAMES = {
-    "pdf": "PDF", "docx": "Word (DOCX)", "pptx": "PowerPoint (PPTX)", "xlsx": "Excel (XLSX)",
-    "html": "HTML", "md": "Markdown", "txt": "plain text", "eml": "e-mail (EML)", "csv": "CSV",
-    "image": "scans and images, read by OCR",
-}  # fmt: skip
+FORMAT_NAMES = {"pdf": "PDF", "docx": "Word (DOCX)", "pptx": "PowerPoint (PPTX)",
+    "xlsx": "Excel (XLSX)", "html": "HTML", "md": "Markdown", "txt": "plain text",
+    "eml": "e-mail (EML)", "csv": "CSV", "image": "scans and images, read by OCR"}  # fmt: skip
 
 
 # -- markdown ---------------------------------------------------------------------------------
