@@ -220,7 +220,10 @@ def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | Non
         blocks, warnings = blocks + extra, warnings + notes
     if kind == "pptx":
         try:
-            blocks = _with_charts(blocks, formats.chart_texts(data))
+            charts = formats.chart_texts(data)
+            blocks = _merge_slides(
+                blocks, [Block("NarrativeText", t, n) for n, ts in charts.items() for t in ts]
+            )
         except Exception as exc:  # the slides' own text stands; the charts are extra
             warnings.append(f"chart text not read ({first_line(exc, 80)})")
     ocr_pages = 0
@@ -279,32 +282,8 @@ def _pictures_read(
 
 
 def _merge_slides(blocks: list[Block], extra: list[Block]) -> list[Block]:
-    # Blocks in slide order, the pictures' text with their slide.
+    # Slide order; the sort is stable, so extra text (charts, pictures) follows its slide's own.
     return sorted(blocks + extra, key=lambda b: b.page or 0)
-
-
-def _with_charts(blocks: list[Block], charts: dict[int, list[str]]) -> list[Block]:
-    """Chart text placed after the last block of its slide (slides of only charts in order)."""
-    if not charts:
-        return blocks
-    last = {b.page: i for i, b in enumerate(blocks) if b.page}
-    placed: set[int] = set()
-    out: list[Block] = []
-
-    def put(slide: int) -> None:
-        out.extend(Block("NarrativeText", t, slide) for t in charts[slide])
-        placed.add(slide)
-
-    for i, b in enumerate(blocks):
-        for slide in sorted(charts):
-            if slide not in placed and slide not in last and b.page and slide < b.page:
-                put(slide)
-        out.append(b)
-        if b.page in charts and last[b.page] == i:
-            put(b.page)
-    for slide in sorted(set(charts) - placed):
-        put(slide)
-    return out
 
 
 def _image(data: bytes, name: str, options: ParseOptions) -> Parsed:
