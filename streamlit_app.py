@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import ui
 from pages.shared.chat_turns import ask, render_turn
 from pages.shared.common import open_kb, page_setup
+from pages.shared.format import ui
 from pages.shared.identity import current_principal
 
 EMPTY_HELP = """**The knowledge base has no documents for you yet**, so there is nothing to

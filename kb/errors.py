@@ -1,4 +1,23 @@
-"""The errors kb raises on purpose; each message says what the user can do about it."""
+"""The errors kb raises on purpose; each message says what the user can do about it.
+
+Pages and the CLI catch `KBError` and show its message; anything else is a bug and is not
+swallowed, except at the per-file boundary of a batch (logged, reported, never silent).
+
+    KBError
+    ├── ConfigError              a setting is missing or invalid
+    ├── UsageError               a call or command was given arguments it cannot use
+    │   └── AccessGroupError     a document's access groups are empty or malformed
+    ├── DatasetError             an evaluation or benchmark data set cannot be read
+    ├── IngestError              a file could not be parsed, chunked or indexed (nothing kept)
+    │   ├── UnsupportedFileError     its content is not a format kb reads
+    │   └── EmptyDocumentError       it parsed, but held no text
+    ├── StoreError               the vector store, keyword index or registry failed or disagree
+    ├── NotFoundError            no document (or user) matches the id or name given
+    ├── GenerationError          the language model failed to produce an answer
+    ├── PermissionDeniedError    the signed-in user's role does not allow the action
+    ├── SignInError              a sign-in was refused (the reason the user may see)
+    └── UserError                a users-file change cannot be done as asked
+"""
 
 
 class KBError(Exception):
@@ -7,6 +26,18 @@ class KBError(Exception):
 
 class ConfigError(KBError):
     """A setting is missing or invalid."""
+
+
+class UsageError(KBError):
+    """A call or command was given arguments it cannot use (an empty question, no names)."""
+
+
+class AccessGroupError(UsageError):
+    """A document's access groups are empty, too many or malformed."""
+
+
+class DatasetError(KBError):
+    """An evaluation or benchmark data set (BEIR folder, questions file) cannot be read."""
 
 
 class IngestError(KBError):
@@ -26,7 +57,7 @@ class StoreError(KBError):
 
 
 class NotFoundError(KBError):
-    """No document matches the id or name given."""
+    """No document (or user) matches the id or name given."""
 
 
 class GenerationError(KBError):
@@ -35,3 +66,11 @@ class GenerationError(KBError):
 
 class PermissionDeniedError(KBError):
     """The signed-in user's role does not allow the action."""
+
+
+class SignInError(KBError):
+    """A sign-in that was refused, with the reason the user may see."""
+
+
+class UserError(KBError):
+    """A users-file operation that cannot be done as asked (unknown user, weak password...)."""

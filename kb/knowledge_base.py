@@ -13,22 +13,24 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
-from kb import integrity, logs, parsing
-from kb.access import SYSTEM, Principal, normalize_groups, require_admin
-from kb.answer import Answer
-from kb.answering import Answerer
-from kb.audit import AuditEvent, AuditLog
+from kb import logs
+from kb.answer.answerer import Answerer
+from kb.answer.extractive import Answer
+from kb.answer.generation import AnswerStream
 from kb.config import Settings
-from kb.embed_cache import EmbeddingCache
 from kb.errors import KBError, NotFoundError, PermissionDeniedError
-from kb.generation import AnswerStream
-from kb.ingest import Ingestor, IngestOutcome, Progress
-from kb.locking import WriteLock
-from kb.registry import Document, Registry
-from kb.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
-from kb.sources import Source, expand_paths
-from kb.store import ChunkStore, StoredChunk, parse_chunk_id
-from kb.views import Views
+from kb.index import integrity
+from kb.index.locking import WriteLock
+from kb.index.registry import Document, Registry
+from kb.index.snapshot import Views
+from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.ingest import parsing
+from kb.ingest.embed_cache import EmbeddingCache
+from kb.ingest.pipeline import Ingestor, IngestOutcome, Progress
+from kb.ingest.sources import Source, expand_paths
+from kb.search.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
+from kb.security.audit import AuditEvent, AuditLog
+from kb.security.principals import SYSTEM, Principal, normalize_groups, require_admin
 
 
 class KnowledgeBase:
@@ -102,7 +104,7 @@ class KnowledgeBase:
 
     def ocr_status(self) -> str | None:
         """None when scans and images can be read; else why not and how to turn OCR on."""
-        from kb import ocr
+        from kb.ingest import ocr
 
         if self.settings.ocr_max_pages == 0:
             return "OCR is off (KB_OCR_MAX_PAGES=0): scans and images are not read"

@@ -78,7 +78,7 @@ def log_failure(path: Path, name: str, stage: str, exc: BaseException) -> str:
     with _lock:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as out:
-            out.write(f"{stamp} ERROR kb.ingest: {name} failed while {stage}:\n{trace}\n")
+            out.write(f"{stamp} ERROR kb.ingest.pipeline: {name} failed while {stage}:\n{trace}\n")
     return (
         f"kb could not finish {stage} ({one_line(exc)}); nothing of the file was stored. "
         f"The details are in {path}; if the file opens in its usual program, report it"

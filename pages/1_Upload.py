@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import ui, ui_trust
 from kb.errors import KBError
-from kb.ingest import IngestOutcome, Source
+from kb.ingest.pipeline import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
+from pages.shared.format import trust as ui_trust
+from pages.shared.format import ui
 from pages.shared.identity import authenticator
 
 base, admin = page_setup("Upload", admin=True)

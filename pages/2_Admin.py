@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import ui
 from pages.shared.access_panel import access_panel
 from pages.shared.admin_actions import confirm_pending, request, show_flash
 from pages.shared.audit_panel import audit_panel
 from pages.shared.common import page_setup
+from pages.shared.format import ui
 from pages.shared.report_panel import report_panel
 
 COLUMNS = {

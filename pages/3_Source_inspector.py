@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import answer_view as view
-from kb import ui
 from kb.errors import KBError
 from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
+from pages.shared.format import answer as view
+from pages.shared.format import ui
 
 ROWS = 10  # per table: enough to see why a passage missed the top k
 SCORE = st.column_config.NumberColumn(format="%.4f", width="small")

@@ -51,7 +51,7 @@ ADMIN, EMPLOYEE, LAB = "boss", "emma", "lars"  # lars is in the "lab" group, emm
 
 def add_users(data_dir: Path) -> None:
     """The test users, written to the data folder's users file (real argon2 hashes)."""
-    from kb.users import UsersFile
+    from kb.security.users import UsersFile
 
     users = UsersFile(data_dir / "users.json")
     for name, role, groups in (

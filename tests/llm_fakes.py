@@ -16,7 +16,7 @@ from llama_index.core.llms import (
 from llama_index.core.llms.callbacks import llm_completion_callback
 from pydantic import Field
 
-from kb.prompt import RULES, SOURCES_HEADER
+from kb.answer.prompt import RULES, SOURCES_HEADER
 
 _SOURCE = re.compile(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
 

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from kb.answer import NOT_FOUND
+from kb.answer.extractive import NOT_FOUND
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
 from tests.app_helpers import (

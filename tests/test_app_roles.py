@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb.access import Principal
 from kb.config import load_settings
 from kb.errors import PermissionDeniedError
 from kb.knowledge_base import KnowledgeBase
-from kb.users import UsersFile
+from kb.security.principals import Principal
+from kb.security.users import UsersFile
 from pages.shared.identity import SESSION_KEY
 from tests.app_helpers import (
     ADMIN,
@@ -252,6 +252,6 @@ def test_no_page_renders_raw_html(path: Path) -> None:
             assert node.arg != "unsafe_allow_html", f"{path.name}: unsafe_allow_html"
         if isinstance(node, ast.Attribute):
             assert node.attr not in ("html", "components"), f"{path.name}: st.{node.attr}"
-    # Markdown comes only from kb's escaping helpers (kb.ui, kb.ui_trust, kb.answer_view as view)
+    # Markdown comes only from kb's escaping helpers (pages.shared.format.ui, pages.shared.format.trust, pages.shared.format.answer as view)
     # or from literals.
     assert not re.search(r"st\.markdown\(\s*+(?!ui\.|ui_trust\.|view\.|f?\")", path.read_text())

@@ -1,4 +1,4 @@
-"""The users file, password sign-in, sessions, the throttle and the OIDC mapping (kb/auth.py)."""
+"""The users file, password sign-in, sessions, the throttle and the OIDC mapping (kb/security/auth.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.access import Principal
-from kb.auth import (
+from kb.config import load_settings
+from kb.errors import ConfigError
+from kb.security.auth import (
     BOOTSTRAP_ADMIN,
     WRONG_CREDENTIALS,
     Authenticator,
@@ -19,9 +20,8 @@ from kb.auth import (
     oidc_principal,
     oidc_providers,
 )
-from kb.config import load_settings
-from kb.errors import ConfigError
-from kb.users import UserError, UsersFile
+from kb.security.principals import Principal
+from kb.security.users import UserError, UsersFile
 
 PW = "correct horse battery staple"
 

@@ -16,8 +16,8 @@ from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from kb.guards import display_name
-from kb.ingest import Source
+from kb.ingest.guards import display_name
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 
 KBFactory = Callable[..., KnowledgeBase]

@@ -11,8 +11,8 @@ from kb.bench.corpus import FORMATS, make_corpus
 from kb.bench.ingest import bench_ingest
 from kb.bench.query import bench_query
 from kb.config import Settings
-from kb.parsing import parse
-from kb.sniff import sniff
+from kb.ingest.parsing import parse
+from kb.ingest.sniff import sniff
 from tests.conftest import shared_data
 
 SCIFACT = shared_data("scifact")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.ingest import Source
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 
 

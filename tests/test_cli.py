@@ -16,7 +16,7 @@ from tests.conftest import ROOT, SAMPLE_DOCS
 def kb(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KB_DATA_DIR": str(data / "unused")}
     return subprocess.run(
-        [sys.executable, "-m", "kb.cli", *args, "--data-dir", str(data)],
+        [sys.executable, "-m", "kb.cli.main", *args, "--data-dir", str(data)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -154,7 +154,7 @@ def users_cmd(*args: str, data: Path, stdin: str = "") -> subprocess.CompletedPr
     """`kb users ...` in a real process, the password (if any) piped on stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     return subprocess.run(
-        [sys.executable, "-m", "kb.cli", "users", *args, "--data-dir", str(data)],
+        [sys.executable, "-m", "kb.cli.main", "users", *args, "--data-dir", str(data)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -165,8 +165,8 @@ def users_cmd(*args: str, data: Path, stdin: str = "") -> subprocess.CompletedPr
 
 
 def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
-    from kb.auth import Authenticator
     from kb.config import load_settings
+    from kb.security.auth import Authenticator
 
     data = tmp_path / "data"
     pw = "a long enough passphrase\n"
@@ -194,7 +194,7 @@ def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
     assert [u["name"] for u in json.loads(users_cmd("list", "--json", data=data).stdout)] == [
         "ann@example.com"
     ]
-    from kb.audit import AuditLog
+    from kb.security.audit import AuditLog
 
     log = AuditLog(data / "audit.sqlite")
     events = [(e.action, e.detail["name"]) for e in reversed(log.events(50))]
@@ -230,7 +230,7 @@ def test_users_errors_are_one_clear_line_and_change_nothing(
 
 
 def test_password_is_never_an_argument() -> None:
-    from kb.cli import build_parser
+    from kb.cli.main import build_parser
 
     for command in ("add", "passwd"):
         with pytest.raises(SystemExit):
@@ -238,8 +238,8 @@ def test_password_is_never_an_argument() -> None:
 
 
 def test_users_init_creates_one_admin_once(tmp_path: Path) -> None:
-    from kb.auth import Authenticator
     from kb.config import load_settings
+    from kb.security.auth import Authenticator
 
     first = users_cmd("init", data=tmp_path)
     assert first.returncode == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kb.config import load_settings
-from kb.ingest import Source
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 
 from .test_crash import KB, env_for

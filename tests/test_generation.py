@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.answer import NOT_FOUND
+from kb.answer.extractive import NOT_FOUND
+from kb.answer.prompt import REMOVED, RULES, leaks_prompt
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
-from kb.prompt import REMOVED, RULES, leaks_prompt
 from tests.llm_fakes import ScriptedLLM, gullible, reader
 
 EXPENSES = "How many days do I have to submit an expense claim?"

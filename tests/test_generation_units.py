@@ -6,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kb import answer_view as view
-from kb.answer import Answer, covers, is_relevant
-from kb.backends.llm import build_llm
-from kb.config import load_settings
-from kb.errors import ConfigError, GenerationError
-from kb.followup import clean_rewrite, is_followup, rewrite_heuristic, without_connector
-from kb.generation import check_output, clean_output, describe_failure
-from kb.prompt import (
+from kb.answer.extractive import Answer, covers, is_relevant
+from kb.answer.followup import clean_rewrite, is_followup, rewrite_heuristic, without_connector
+from kb.answer.generation import check_output, clean_output, describe_failure
+from kb.answer.prompt import (
     NO_ANSWER,
     REMOVED,
     RULES,
@@ -23,8 +19,12 @@ from kb.prompt import (
     strip_instructions,
     user_message,
 )
-from kb.retrieval import Hit
-from kb.verify import numbers, split_answer, verify_citations
+from kb.answer.verify import numbers, split_answer, verify_citations
+from kb.backends.llm import build_llm
+from kb.config import load_settings
+from kb.errors import ConfigError, GenerationError
+from kb.search.retrieval import Hit
+from pages.shared.format import answer as view
 
 CLAIMS = "Submit expense claims in Compass Expenses within 45 days of the date of the expense."
 MILEAGE = "Driving your own car on a business trip is paid at NOK 3.50 per km."

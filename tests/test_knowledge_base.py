@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.answer import NOT_FOUND
+from kb.answer.extractive import NOT_FOUND
 from kb.errors import NotFoundError
 from kb.eval.golden import evaluate_golden, load_questions
-from kb.ingest import Source
+from kb.index.store import parse_chunk_id
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
-from kb.store import parse_chunk_id
 
 from .conftest import SAMPLE_DOCS
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.answer import NOT_FOUND, Answer
+from kb.answer.extractive import NOT_FOUND, Answer
+from kb.answer.prompt import REMOVED, leaks_prompt
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
-from kb.prompt import REMOVED, leaks_prompt
 from tests.test_generation import EXPENSES, HANDBOOK, PLANTED, POLICY, QUESTION, free_port
 
 pytest.importorskip("llama_cpp", reason="the local model is not installed: run `make local-llm`")

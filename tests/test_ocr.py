@@ -16,8 +16,8 @@ import pytest
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
-from kb import ocr
-from kb.ingest import Source
+from kb.ingest import ocr
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 
 KBFactory = Callable[..., KnowledgeBase]
@@ -95,7 +95,7 @@ def test_the_parse_report_counts_text_and_ocr_pages_of_a_mixed_pdf(
     # The CLI shows the same report.
     env = dict(os.environ, KB_DATA_DIR=str(base.settings.data_dir))
     shown = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "docs", "show", "drills.pdf", "--json"],
+        [sys.executable, "-m", "kb.cli.main", "docs", "show", "drills.pdf", "--json"],
         capture_output=True,
         text=True,
         env=env,
@@ -104,7 +104,7 @@ def test_the_parse_report_counts_text_and_ocr_pages_of_a_mixed_pdf(
     )
     assert json.loads(shown.stdout)["report"] == report
     plain = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "docs", "show", "drills.pdf"],
+        [sys.executable, "-m", "kb.cli.main", "docs", "show", "drills.pdf"],
         capture_output=True,
         text=True,
         env=env,

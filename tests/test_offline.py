@@ -26,8 +26,8 @@ from pathlib import Path
 import kb
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
-from kb.parsing import parse
-from kb.sniff import sniff
+from kb.ingest.parsing import parse
+from kb.ingest.sniff import sniff
 
 docs, data = Path(sys.argv[1]), Path(sys.argv[2])
 texts = {}

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.access import EVERYONE, SYSTEM, Principal
 from kb.config import load_settings
 from kb.errors import KBError, NotFoundError, PermissionDeniedError
 from kb.eval.golden import load_questions
-from kb.ingest import Source
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
+from kb.security.principals import EVERYONE, SYSTEM, Principal
 
 from .conftest import SAMPLE_DOCS
 
@@ -254,8 +254,8 @@ def test_system_is_an_admin_and_principals_compare_groups_case_blind() -> None:
 
 
 def test_the_store_filter_names_the_shorter_list_and_the_keyword_mask_matches() -> None:
-    from kb.keyword import KeywordIndex
-    from kb.retrieval import Scope, View
+    from kb.index.keyword import KeywordIndex
+    from kb.search.retrieval import Scope, View
 
     groups = {"a": ("everyone",), "b": ("everyone",), "c": ("hr",), "d": ("sales",)}
     active = dict.fromkeys(groups, "v1")

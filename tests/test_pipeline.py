@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kb import nlp
-from kb.commit import Prepared
 from kb.config import load_settings
 from kb.errors import IngestError, KBError
-from kb.ids import doc_id_for
-from kb.ingest import Source
+from kb.index.ids import doc_id_for
+from kb.ingest import nlp
+from kb.ingest.commit import Prepared
+from kb.ingest.parsing import parse
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
-from kb.parsing import parse
 from tests.conftest import HashEmbedding
 
 

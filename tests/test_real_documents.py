@@ -22,7 +22,7 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, NameObject, NumberObject
 
-from kb.ingest import Source
+from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 from tests.conftest import HashEmbedding, shared_data
 
@@ -67,7 +67,7 @@ def test_every_realdocs_file_goes_in_or_is_refused_alone(
     data = tmp_path / "data"
     env = dict(os.environ, KB_DATA_DIR=str(data))
     done = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", str(REALDOCS), "--json"],
+        [sys.executable, "-m", "kb.cli.main", "ingest", str(REALDOCS), "--json"],
         capture_output=True,
         text=True,
         env=env,
@@ -139,7 +139,7 @@ def test_text_in_any_unicode_encoding_goes_in(make_kb: KBFactory) -> None:
 
 
 def _ids(base: KnowledgeBase, name: str) -> list[str]:
-    from kb.ids import chunk_id
+    from kb.index.ids import chunk_id
 
     doc = base.document(name)
     return [chunk_id(doc.doc_id, doc.version, i) for i in range(doc.chunks)]

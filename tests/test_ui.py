@@ -1,4 +1,4 @@
-"""Unit tests of the pure helpers behind the pages: kb/ui.py and kb/ui_trust.py."""
+"""Unit tests of the pure helpers behind the pages: pages/shared/format/ui.py and pages/shared/format/trust.py."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kb import ui, ui_trust
-from kb.access import Principal
-from kb.answer import Answer, Citation
-from kb.audit import AuditEvent
-from kb.fusion import Fused
-from kb.ingest import IngestOutcome
-from kb.registry import Document
-from kb.retrieval import Hit
+from kb.answer.extractive import Answer, Citation
+from kb.index.registry import Document
+from kb.ingest.pipeline import IngestOutcome
+from kb.search.fusion import Fused
+from kb.search.retrieval import Hit
+from kb.security.audit import AuditEvent
+from kb.security.principals import Principal
+from pages.shared.format import trust as ui_trust
+from pages.shared.format import ui
 
 # A directive the helpers write on purpose: :orange-background[word] or :blue[**\[1\]**].
 _DIRECTIVE = re.compile(r":(?:orange-background|blue|green|red|gray)\[(?:[^\]\\]|\\.)*\]")
@@ -242,7 +243,7 @@ def test_leg_and_fused_rows() -> None:
     assert rows[0]["top k"] is True and rows[0]["keyword"] is None and rows[0]["dense rank"] == 1
 
 
-# -- users, groups, audit (kb/ui_trust.py) ----------------------------------------------------
+# -- users, groups, audit (pages/shared/format/trust.py) ----------------------------------------------------
 def test_principal_line_and_refusal_escape_names() -> None:
     p = Principal("ann_[x](y)", "employee", frozenset({"hr", "everyone"}))
     line = ui_trust.principal_line(p)

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from kb.answer import _table_row, citation_numbers, extractive_answer
-from kb.chunking import chunk_blocks, search_text, split_sentences, title_of
+from kb.answer.extractive import _table_row, citation_numbers, extractive_answer
 from kb.errors import UnsupportedFileError
-from kb.fusion import fuse, minmax, rrf, spread, weighted
-from kb.ids import chunk_id, doc_id_for
-from kb.parsing import Block, pdf_heading
-from kb.retrieval import Hit
-from kb.sniff import sniff
-from kb.store import parse_chunk_id
-from kb.tables import html_table_rows, markdown_table
+from kb.index.ids import chunk_id, doc_id_for
+from kb.index.store import parse_chunk_id
+from kb.ingest.chunking import chunk_blocks, search_text, split_sentences, title_of
+from kb.ingest.parsing import Block, pdf_heading
+from kb.ingest.sniff import sniff
+from kb.ingest.tables import html_table_rows, markdown_table
+from kb.search.fusion import fuse, minmax, rrf, spread, weighted
+from kb.search.retrieval import Hit
 
 
 def _zip(member: str) -> bytes:
@@ -233,7 +233,7 @@ def test_faq_questions_are_not_quoted_as_answers() -> None:
 
 
 def test_underscores_split_words_for_the_keyword_leg() -> None:
-    from kb.keyword import tokenize
+    from kb.index.keyword import tokenize
 
     assert tokenize(["hotel_cap_per_night"])[0] == tokenize(["hotel cap per night"])[0]
 
@@ -241,7 +241,7 @@ def test_underscores_split_words_for_the_keyword_leg() -> None:
 def test_a_keyword_index_saved_by_another_tokenizer_is_rebuilt(tmp_path: Path) -> None:
     import json
 
-    from kb.keyword import KeywordIndex
+    from kb.index.keyword import KeywordIndex
 
     KeywordIndex.build(["a", "b"], ["hotel_cap", "per diem"], 3, (0.9, 0.5)).save(tmp_path / "kw")
     loaded = KeywordIndex.load(tmp_path / "kw", (0.9, 0.5))
@@ -253,7 +253,7 @@ def test_a_keyword_index_saved_by_another_tokenizer_is_rebuilt(tmp_path: Path) -
 
 
 def test_a_keyword_index_saved_with_other_bm25_parameters_is_rebuilt(tmp_path: Path) -> None:
-    from kb.keyword import KeywordIndex
+    from kb.index.keyword import KeywordIndex
 
     built = KeywordIndex.build(["a", "b"], ["hotel cap hotel", "per diem"], 3, (1.2, 0.75))
     built.save(tmp_path / "kw")

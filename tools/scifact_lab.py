@@ -21,13 +21,13 @@ import bm25s
 import numpy as np
 
 from kb.backends.embedding import MiniLMEmbedding
-from kb.chunking import chunk_blocks, search_text, split_sentences, title_of
 from kb.config import Settings
-from kb.embed_cache import EmbeddingCache
 from kb.eval.beir import corpus_sources, load_beir
 from kb.eval.metrics import mean, mrr_at_k, ndcg_at_k, recall_at_k
-from kb.keyword import tokenize
-from kb.nlp import sent_tokenize
+from kb.index.keyword import tokenize
+from kb.ingest.chunking import chunk_blocks, search_text, split_sentences, title_of
+from kb.ingest.embed_cache import EmbeddingCache
+from kb.ingest.nlp import sent_tokenize
 
 CANDIDATES = 100  # per leg, kb's KB_CANDIDATES
 

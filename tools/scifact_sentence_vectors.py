@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from kb.backends.embedding import MiniLMEmbedding
-from kb.chunking import chunk_blocks, search_text
 from kb.config import Settings
-from kb.embed_cache import EmbeddingCache
 from kb.eval.beir import BeirData, corpus_sources, load_beir
 from kb.eval.metrics import mean, ndcg_at_k, recall_at_k
-from kb.keyword import KeywordIndex
-from kb.nlp import sent_tokenize
+from kb.index.keyword import KeywordIndex
+from kb.ingest.chunking import chunk_blocks, search_text
+from kb.ingest.embed_cache import EmbeddingCache
+from kb.ingest.nlp import sent_tokenize
 
 CANDIDATES = 100  # per leg, as kb's default KB_CANDIDATES
 

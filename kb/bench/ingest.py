@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from kb.bench.naive import run_naive
-from kb.chunking import search_text
 from kb.config import Settings
-from kb.ingest import EMBED_GROUP
+from kb.ingest.chunking import search_text
+from kb.ingest.parsing import parse, preload
+from kb.ingest.pipeline import EMBED_GROUP
+from kb.ingest.sniff import sniff
 from kb.knowledge_base import KnowledgeBase, expand_paths
-from kb.parsing import parse, preload
-from kb.sniff import sniff
 
 _NAIVE_PARTS = ("parse_seconds", "split_seconds", "embed_seconds", "index_seconds")
 

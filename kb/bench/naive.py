@@ -11,7 +11,7 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.sniff import TEXT_KINDS, decode_text, sniff
+from kb.ingest.sniff import TEXT_KINDS, decode_text, sniff
 
 
 @dataclass

@@ -16,13 +16,13 @@ import numpy as np
 import psutil
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from kb.chunking import chunk_blocks, search_text
 from kb.config import Settings
 from kb.errors import KBError
-from kb.ids import chunk_id
+from kb.index.ids import chunk_id
+from kb.index.registry import Document
+from kb.ingest.chunking import chunk_blocks, search_text
+from kb.ingest.parsing import Block
 from kb.knowledge_base import KnowledgeBase
-from kb.parsing import Block
-from kb.registry import Document
 
 CHUNKS_PER_DOC = 20
 BASE_TEXTS = 2000  # distinct passages embedded for real; the rest are noisy copies of them

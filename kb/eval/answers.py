@@ -8,9 +8,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from kb.answer.verify import numbers, split_answer, verify_citations
 from kb.eval.golden import GoldenQuestion
-from kb.keyword import tokenize
-from kb.verify import numbers, split_answer, verify_citations
+from kb.index.keyword import tokenize
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

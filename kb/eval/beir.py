@@ -13,11 +13,11 @@ from pathlib import Path
 from kb.config import Settings
 from kb.errors import KBError
 from kb.eval.metrics import best_chunk_per_doc, mean, mrr_at_k, ndcg_at_k, recall_at_k
-from kb.ids import doc_id_for
-from kb.ingest import Progress, Source
+from kb.index.ids import doc_id_for
+from kb.index.store import parse_chunk_id
+from kb.ingest.parsing import Block
+from kb.ingest.pipeline import Progress, Source
 from kb.knowledge_base import KnowledgeBase
-from kb.parsing import Block
-from kb.store import parse_chunk_id
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from kb.errors import KBError
-from kb.retrieval import Hit
+from kb.search.retrieval import Hit
 
 
 @dataclass

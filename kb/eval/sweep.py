@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kb.eval.beir import BeirData, Legs, as_docs, score
-from kb.fusion import fuse
-from kb.keyword import KeywordIndex, Params
+from kb.index.keyword import KeywordIndex, Params
+from kb.index.snapshot import keyword_text
 from kb.knowledge_base import KnowledgeBase
-from kb.views import keyword_text
+from kb.search.fusion import fuse
 
 # Around the defaults: bm25s's, Lucene's and Anserini's BM25, and flatter length normalisations.
 BM25_PARAMS: list[Params] = [(1.5, 0.75), (1.2, 0.75), (0.9, 0.5), (0.9, 0.4), (1.2, 0.5)]

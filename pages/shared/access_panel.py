@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from kb import ui, ui_trust
-from kb.access import Principal
 from kb.errors import KBError
+from kb.index.registry import Document
 from kb.knowledge_base import KnowledgeBase
-from kb.registry import Document
+from kb.security.principals import Principal
 from pages.shared.admin_actions import FLASH_KEY
+from pages.shared.format import trust as ui_trust
+from pages.shared.format import ui
 from pages.shared.identity import authenticator
 
 

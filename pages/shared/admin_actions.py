@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from kb import ui
-from kb.access import Principal
 from kb.errors import KBError
-from kb.ingest import IngestOutcome
+from kb.ingest.pipeline import IngestOutcome
 from kb.knowledge_base import KnowledgeBase
+from kb.security.principals import Principal
+from pages.shared.format import ui
 
 FLASH_KEY = "admin_flash"
 # The action awaiting confirmation lives in the session, not in the click that asked for it:

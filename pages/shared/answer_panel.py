@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import answer_view as view
-from kb import ui
-from kb.answer import Answer
+from kb.answer.extractive import Answer
+from pages.shared.format import answer as view
+from pages.shared.format import ui
 
 CHECK_COLUMNS = {
     "sentence": st.column_config.TextColumn("sentence", width="large"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import ui, ui_trust
-from kb.access import Principal
-from kb.audit import ACTIONS
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
+from kb.security.audit import ACTIONS
+from kb.security.principals import Principal
+from pages.shared.format import trust as ui_trust
+from pages.shared.format import ui
 
 SHOWN = 500  # newest events read into the table; the CSV export has them all
 COLUMNS = {

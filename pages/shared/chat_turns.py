@@ -6,11 +6,12 @@ import time
 
 import streamlit as st
 
-from kb import answer_view as view
-from kb import ui, ui_trust
-from kb.access import Principal
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
+from kb.security.principals import Principal
+from pages.shared.format import answer as view
+from pages.shared.format import trust as ui_trust
+from pages.shared.format import ui
 from pages.shared.sources import render_sources
 
 

@@ -10,12 +10,12 @@ from streamlit import runtime
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from kb import ui
-from kb.access import Principal
 from kb.config import load_settings
 from kb.errors import KBError
-from kb.ingest import IngestOutcome
+from kb.ingest.pipeline import IngestOutcome
 from kb.knowledge_base import KnowledgeBase
+from kb.security.principals import Principal
+from pages.shared.format import ui
 from pages.shared.signin import require_admin, require_user, sidebar
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import streamlit as st
 
-from kb.access import Principal
-from kb.auth import Authenticator, SignInError, oidc_providers
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
+from kb.security.auth import Authenticator, SignInError, oidc_providers
+from kb.security.principals import Principal
 
-SESSION_KEY = "kb_session"  # a kb.auth.Session after a password sign-in
+SESSION_KEY = "kb_session"  # a kb.security.auth.Session after a password sign-in
 OIDC_SEEN_KEY = "kb_oidc_seen"  # the OIDC identity whose sign-in this session audited
 WANTS_SIGN_IN_KEY = "kb_wants_sign_in"  # a guest clicked "Sign in"
 OIDC_ERROR_KEY = "kb_oidc_error"  # why the provider's identity was refused

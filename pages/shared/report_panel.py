@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from kb import ui
-from kb.access import Principal
-from kb.registry import Document
-from kb.report import summary
+from kb.index.registry import Document
+from kb.ingest.report import summary
+from kb.security.principals import Principal
+from pages.shared.format import ui
 
 
 def report_panel(docs: Sequence[Document], admin: Principal) -> None:

@@ -6,10 +6,10 @@ import time
 
 import streamlit as st
 
-from kb import ui_trust
-from kb.access import Principal
-from kb.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, SignInError
 from kb.knowledge_base import KnowledgeBase
+from kb.security.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, SignInError
+from kb.security.principals import Principal
+from pages.shared.format import trust as ui_trust
 from pages.shared.identity import (
     OIDC_ERROR_KEY,
     OIDC_SEEN_KEY,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit import runtime
 
-from kb import ui
-from kb.access import Principal
-from kb.answer import Answer, Citation
+from kb.answer.extractive import Answer, Citation
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
+from kb.security.principals import Principal
+from pages.shared.format import ui
 
 
 def _inline_url(base: KnowledgeBase, citation: Citation, key: str, user: Principal) -> str | None:

@@ -1,0 +1,277 @@
+"""The `kb` command: ingest, docs, reindex, search, ask, users (and eval/bench for measurements)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import kb  # noqa: F401  (sets the offline environment before anything heavy loads)
+from kb.config import Settings, load_settings
+from kb.errors import KBError
+from kb.ingest.pipeline import IngestOutcome
+
+_ROOT_HELP = "kb: index company documents and answer questions from them, with sources."
+
+
+class ProgressLine:
+    """A one-line progress report on stderr, redrawn in place on a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.started = label, time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def status(self, text: str) -> None:
+        """A slow step inside a file (an OCR page); called from the parsing thread."""
+        if self.tty:
+            sys.stderr.write("\r\033[K" + f"{self.label}: {text}"[:150])
+        elif " page 1 of " in text:  # in a log file: one line per file, not per page
+            sys.stderr.write(f"{self.label}: {text}\n")
+        sys.stderr.flush()
+
+    def __call__(self, done: int, total: int, outcome: IngestOutcome) -> None:
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done * (total - done) if done else 0
+        line = f"{self.label} [{done}/{total}] {elapsed:.0f}s, ~{eta:.0f}s left: {outcome.name}"
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line[:150])
+            if done == total:
+                sys.stderr.write("\n")
+        elif total >= 10 and (done % 10 == 0 or done == total):
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+
+
+def _report(outcomes: list[IngestOutcome], as_json: bool) -> int:
+    if as_json:
+        _emit([o.to_dict() for o in outcomes])
+    else:
+        for o in outcomes:
+            print(o.message())
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no files")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _open(settings: Settings) -> Any:
+    from kb.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """kb ingest PATH...: add or replace files and folders."""
+    from kb.ingest.parsing import preload
+    from kb.knowledge_base import expand_paths
+
+    sources = expand_paths(args.paths)  # a missing path fails before the model loads
+    preload()  # the parsers load while the embedding model does
+    base = _open(settings)
+    if args.if_empty and not base.is_empty():
+        print(f"{len(base.documents())} documents already indexed; nothing to do")
+        return 0
+    line = ProgressLine("ingest")
+    return _report(base.ingest(sources, line, status=line.status), args.json)
+
+
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    """kb docs list | show | delete."""
+    base = _open(settings)
+    if args.docs_command == "delete":
+        doc = base.delete(args.id)
+        print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks)")
+        return 0
+    if args.docs_command == "show":
+        return _show_document(base.document(args.id), args.json)
+    docs = base.documents()
+    if args.json:
+        _emit([d.to_dict() for d in docs])
+        return 0
+    for d in docs:
+        pages = f"{d.pages}p" if d.pages else "-"
+        print(
+            f"{d.doc_id:<52} {d.name:<40} {d.kind:<5} {pages:>5} {d.chunks:>5} chunks "
+            f"{d.size / 1024:>8.1f} KB  {d.ingested_at}"
+        )
+    print(f"{len(docs)} documents, {sum(d.chunks for d in docs)} chunks")
+    return 0
+
+
+def _show_document(doc: Any, as_json: bool) -> int:
+    """A document's registry entry and its parse report."""
+    from kb.ingest.report import summary
+
+    if as_json:
+        _emit(doc.to_dict())
+        return 0
+    pages = f", {doc.pages} pages" if doc.pages else ""
+    print(f"{doc.name} ({doc.doc_id}): {doc.kind}{pages}, {doc.chunks} chunks")
+    print(f"  version {doc.version}, {doc.size / 1024:.1f} KB, indexed {doc.ingested_at}")
+    print(f"  open to: {', '.join(doc.groups)}")
+    print(f"  parse report: {summary(doc.report)}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """kb reindex [ID_OR_NAME...|--all]."""
+    if not args.ids and not args.all:
+        raise KBError("name documents to re-index, or pass --all")
+    base = _open(settings)
+    return _report(base.reindex(args.ids, ProgressLine("reindex")), args.json)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """kb search QUERY | --queries FILE.jsonl."""
+    base = _open(settings)
+    if args.queries:
+        path = Path(args.queries)
+        try:
+            lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+            queries = [json.loads(ln)["query"] for ln in lines]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise KBError(
+                f"cannot read queries from {path}: {exc}; "
+                'expected one {"query": ...} object per line'
+            ) from exc
+        for q in queries:
+            _emit([h.to_dict() for h in base.search(q, args.k, args.mode)])
+        return 0
+    if not args.query:
+        raise KBError('give a query, e.g. kb search "leave policy", or --queries FILE.jsonl')
+    hits = base.search(args.query, args.k, args.mode)
+    if args.json:
+        _emit([h.to_dict() for h in hits])
+        return 0
+    for n, h in enumerate(hits, 1):
+        page = f" p.{h.page}" if h.page else ""
+        sc = h.scores
+        dense = "-" if sc["dense"] is None else f"{sc['dense']:.3f}"
+        kw = "-" if sc["keyword"] is None else f"{sc['keyword']:.2f}"
+        print(f"{n}. {h.name}{page}  [{h.heading}]  fused={h.score:.3f} dense={dense} bm25={kw}")
+        print("   " + " ".join(h.text.split())[:240])
+    if not hits:
+        print("no results")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """kb ask QUESTION."""
+    answer = _open(settings).ask(args.question, args.k)
+    if args.json:
+        _emit(answer.to_dict())
+        return 0
+    if answer.error:
+        print(f"note: the language model's answer is not shown: {answer.error}", file=sys.stderr)
+    print(answer.text)
+    for check in answer.unsupported:
+        print(f"  ⚠ not supported: {check.text} ({check.reason})")
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            page = f", page {c.page}" if c.page else ""
+            print(f"[{c.n}] {c.name}{page} — {c.heading}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """kb check: do the registry, Chroma and the keyword index agree?"""
+    problems = _open(settings).check()
+    for p in problems:
+        print(p)
+    print("consistent" if not problems else f"{len(problems)} problems")
+    return 0 if not problems else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (every command takes --data-dir)."""
+    # SUPPRESS on the subcommands: otherwise their default (None) overwrites a --data-dir
+    # given before the command name.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", default=argparse.SUPPRESS, help="data folder (overrides KB_DATA_DIR)"
+    )
+    parser = argparse.ArgumentParser(prog="kb", description=_ROOT_HELP)
+    parser.add_argument("--data-dir", default=None, help="data folder (overrides KB_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="add or replace files and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--if-empty", action="store_true", help="only when nothing is indexed yet")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("docs", parents=[common], help="list, show or delete documents")
+    docs = p.add_subparsers(dest="docs_command", required=True)
+    d = docs.add_parser("list", parents=[common], help="list documents")
+    d.add_argument("--json", action="store_true")
+    d = docs.add_parser("show", parents=[common], help="a document and its parse report")
+    d.add_argument("id", metavar="ID_OR_NAME")
+    d.add_argument("--json", action="store_true")
+    d = docs.add_parser("delete", parents=[common], help="delete a document")
+    d.add_argument("id", metavar="ID_OR_NAME")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("reindex", parents=[common], help="parse and index stored originals again")
+    p.add_argument("ids", nargs="*", metavar="ID_OR_NAME")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("search", parents=[common], help="ranked passages for a query")
+    p.add_argument("query", nargs="?")
+    p.add_argument("-k", type=int, default=None, help="how many hits (default KB_TOP_K)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--queries", metavar="FILE.jsonl", help='one {"query": ...} per line')
+    p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", parents=[common], help="a cited answer")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("check", parents=[common], help="check registry, Chroma and keyword agree")
+    p.set_defaults(func=cmd_check)
+
+    from kb.cli.users import add_users_commands
+
+    add_users_commands(sub, common)
+    from kb.cli.eval import add_eval_commands
+
+    add_eval_commands(sub, common)
+    from kb.cli.bench import add_bench_commands
+
+    add_bench_commands(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `kb` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+        settings = load_settings(**overrides)
+        func: Callable[[argparse.Namespace, Settings], int] = args.func
+        return func(args, settings)
+    except KBError as exc:
+        print(f"kb: error: {exc}", file=sys.stderr)
+        return 2 if not isinstance(exc, KBError) else 1
+    except KeyboardInterrupt:
+        print("kb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Readers' views: the keyword index, live versions and access groups, kept in step with
+the registry and with other processes' writes to the vector store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from kb.index.keyword import KeywordIndex, Params
+from kb.index.registry import Registry
+from kb.index.store import ChunkStore, StoredChunk, is_live
+from kb.ingest.chunking import search_text
+from kb.search.retrieval import View
+
+REOPEN_EVERY = 2.0  # seconds; reloading a large embedded store takes a moment
+
+
+def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
+    return counters["writes"], counters["generation"]
+
+
+def keyword_text(chunk: StoredChunk) -> str:
+    """What the keyword index holds for a stored chunk (its search text)."""
+    name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
+    return search_text(name, heading, chunk.text)
+
+
+class Views:
+    """Hands out the current View; reloads the vector store when another process wrote."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        store: ChunkStore,
+        keyword_dir: Path,
+        bm25: Params,
+    ) -> None:
+        self.registry, self.store, self.keyword_dir = registry, store, keyword_dir
+        self.bm25 = bm25  # (k1, b): a saved index built with others is rebuilt
+        self.writing = False  # this process holds the write lock and is writing
+        self._view: View | None = None
+        self._lock = threading.Lock()
+        # (writes, generation) the loaded store is known to hold, and when it was loaded.
+        self._synced = _sync_key(registry.counters())
+        self._reopened_at = time.monotonic()
+
+    def get(self) -> View:
+        """The View for the registry as it is now."""
+        counters = self.registry.counters()
+        key = _sync_key(counters)
+        if key != self._synced and not self.writing:
+            # Another process wrote. A finished write reloads the store at once; one still
+            # running (versions switching file by file) at most every REOPEN_EVERY seconds.
+            recent = time.monotonic() - self._reopened_at < REOPEN_EVERY
+            if key[0] != self._synced[0] or not recent:
+                self._sync_store(key)
+        stamp = (counters["generation"], counters["acl_generation"])
+        current = self._view
+        if current is not None and current.stamp == stamp:
+            return current
+        with self._lock:
+            if self._view is None or self._view.stamp != self.registry.stamp():
+                self._view = self._load()
+            return self._view
+
+    def sync_before_write(self) -> None:
+        """Reload the store unless it holds every write so far (write lock held): writing
+        through a stale embedded copy would lose the other process's chunks."""
+        key = _sync_key(self.registry.counters())
+        if key != self._synced or self.registry.pending():
+            self._synced = (-1, -1)  # a crashed writer bumps neither counter
+            self._sync_store(key)
+
+    def synced_after_write(self) -> None:
+        """Note that the store holds everything up to this process's own write."""
+        self._synced = _sync_key(self.registry.counters())
+
+    def _sync_store(self, key: tuple[int, int]) -> None:
+        with self._lock:
+            if self._synced != key:
+                self.store.reopen()
+                self._synced = key
+                self._reopened_at = time.monotonic()
+
+    def _load(self) -> View:
+        stamp, active, groups = self.registry.snapshot()
+        generation = stamp[0]
+        if self._view is not None and self._view.keyword.generation == generation:
+            keyword = self._view.keyword  # only access groups changed: same chunks
+        else:
+            saved = KeywordIndex.load(self.keyword_dir, self.bm25)
+            if saved is None or saved.generation != generation:
+                saved = self._rebuild_keyword(generation, active)
+            keyword = saved
+        return View(keyword, active, groups, stamp)
+
+    def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
+        ids, texts = [], []
+        for chunk in self.store.iter_all():
+            if is_live(chunk.id, active):
+                ids.append(chunk.id)
+                texts.append(keyword_text(chunk))
+        index = KeywordIndex.build(ids, texts, generation, self.bm25)
+        try:
+            # No write lock here: a writer may be waiting on the view lock while holding it.
+            # Saves are atomic renames, and a stale one is caught by its generation on load.
+            if self.registry.generation() == generation:
+                index.save(self.keyword_dir)
+        except OSError:
+            pass  # a read-only data dir still serves; the index is rebuilt next start
+        return index

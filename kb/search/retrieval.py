@@ -1,0 +1,242 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates fused into one ranking."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from kb.config import Settings
+from kb.index.keyword import KeywordIndex
+from kb.index.store import ChunkStore, StoredChunk, is_live
+from kb.search.fusion import Fused, fuse
+from kb.security.principals import SYSTEM, Principal
+
+Mode = Literal["hybrid", "dense", "keyword"]
+MAX_RETRIES = 5  # a version switch mid-query forces a rerun; more than a few in a row is absurd
+
+
+@dataclass
+class Hit:
+    """A retrieved passage with where it came from and every score behind its rank."""
+
+    chunk_id: str
+    doc_id: str
+    name: str
+    page: int | None
+    heading: str
+    text: str
+    score: float
+    scores: dict[str, float | None] = field(default_factory=dict)
+    ranks: dict[str, int | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class Trace:
+    """Every step of one retrieval, for the source inspector and the evaluations."""
+
+    query: str
+    dense: list[tuple[str, float]]
+    keyword: list[tuple[str, float]]
+    fused: list[Fused]
+    hits: list[Hit]
+    timings: dict[str, float]
+
+
+@dataclass
+class View:
+    """What readers may see now: the keyword index, the live version of each document and
+    its access groups, all from one registry snapshot (`stamp`)."""
+
+    keyword: KeywordIndex
+    active: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stamp: tuple[int, int] = (0, 0)
+    # Per set of user groups: the view is immutable, so each answer holds until it is replaced.
+    _allowed: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def visible(self, chunk_id: str) -> bool:
+        """Whether a chunk belongs to a document's live version."""
+        return is_live(chunk_id, self.active)
+
+    def allowed(self, user: Principal) -> set[str] | None:
+        """Ids of the documents `user` may read (None: every document, for admins)."""
+        if user.is_admin:
+            return None
+        key = frozenset(user.groups)
+        if key not in self._allowed:
+            self._allowed[key] = frozenset(
+                d for d, groups in self.groups.items() if user.can_see(groups)
+            )
+        return set(self._allowed[key])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The documents one query may touch, as a Chroma pre-filter and a keyword mask."""
+
+    allowed: set[str] | None  # None: no restriction
+    where: dict[str, Any] | None
+    forbidden: set[str]
+
+    @classmethod
+    def of(cls, view: View, user: Principal) -> Scope:
+        """The scope of `user` in `view`; the Chroma filter lists the shorter side."""
+        allowed = view.allowed(user)
+        if allowed is None:
+            return cls(None, None, set())
+        forbidden = set(view.active) - allowed
+        if not forbidden:
+            return cls(allowed, None, forbidden)
+        # Both forms filter inside Chroma before ranking; the shorter list is cheaper, and
+        # results are checked against `allowed` again, so a document added or restricted
+        # after this snapshot (which a $nin would not name) still cannot slip through.
+        if len(forbidden) < len(allowed):
+            where: dict[str, Any] = {"doc_id": {"$nin": sorted(forbidden)}}
+        else:
+            where = {"doc_id": {"$in": sorted(allowed)}}
+        return cls(allowed, where, forbidden)
+
+    def permits(self, chunk_id: str) -> bool:
+        """Whether a chunk's document is inside the scope."""
+        return self.allowed is None or chunk_id.rsplit(":", 2)[0] in self.allowed
+
+
+def _hit(chunk: StoredChunk, f: Fused) -> Hit:
+    meta = chunk.meta
+    page = meta.get("page")
+    return Hit(
+        chunk_id=chunk.id,
+        doc_id=str(meta.get("doc_id", "")),
+        name=str(meta.get("name", "")),
+        page=int(page) if isinstance(page, int | float) and page > 0 else None,
+        heading=str(meta.get("heading", "")),
+        text=chunk.text,
+        score=f.score,
+        scores={"dense": f.dense, "keyword": f.keyword, "fused": f.score},
+        ranks={"dense": f.dense_rank, "keyword": f.keyword_rank},
+    )
+
+
+class Searcher:
+    """Runs both legs and fuses them, using the settings' weights and candidate counts."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChunkStore,
+        embed_model: BaseEmbedding,
+        view: Callable[[], View],
+        stamp: Callable[[], tuple[int, int]],
+    ) -> None:
+        self.settings, self.store, self.embed_model, self.view = settings, store, embed_model, view
+        self.stamp = stamp
+
+    def trace(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        fetch: bool = True,
+        user: Principal = SYSTEM,
+    ) -> Trace:
+        """Retrieve `k` hits for `query`, keeping every intermediate ranking.
+
+        Optimistic concurrency: a writer switches versions (generation + 1) before deleting
+        the old chunks, so a result read while the generation held still is one whole
+        version; when a switch or an access change happened meanwhile, the query runs again.
+        Only documents `user` may read are queried at all: Chroma filters them by `where`
+        and the keyword leg masks them before ranking, so they never reach fusion."""
+        vector = None
+        for _ in range(MAX_RETRIES):
+            view = self.view()
+            trace, vector = self._trace(query, k, mode, view, vector, fetch, Scope.of(view, user))
+            if self.stamp() == view.stamp:
+                break
+        return trace
+
+    def _trace(
+        self,
+        query: str,
+        k: int | None,
+        mode: Mode,
+        view: View,
+        vector: list[float] | None,
+        fetch: bool,
+        scope: Scope,
+    ) -> tuple[Trace, list[float] | None]:
+        s = self.settings
+        k = k or s.top_k
+        n = max(s.candidates, k)
+        timings: dict[str, float] = {}
+        dense: list[tuple[str, float]] = []
+        chunks: dict[str, StoredChunk] = {}
+        if mode != "keyword" and scope.allowed != set():
+            t = time.perf_counter()
+            if vector is None:
+                vector = self.embed_model.get_query_embedding(query)
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            # Over-fetch a little: chunks of a version being replaced are dropped below.
+            for cid, cosine in self.store.query(vector, n + 10, scope.where):
+                if view.visible(cid) and scope.permits(cid) and len(dense) < n:
+                    dense.append((cid, cosine))
+            timings["dense"] = time.perf_counter() - t
+        keyword: list[tuple[str, float]] = []
+        if mode != "dense" and scope.allowed != set():
+            t = time.perf_counter()
+            mask = view.keyword.mask(scope.allowed, scope.forbidden)
+            found = view.keyword.search(query, n, mask)
+            keyword = [(i, sc) for i, sc in found if view.visible(i) and scope.permits(i)]
+            timings["keyword"] = time.perf_counter() - t
+        fused = fuse(dense, keyword, s.fusion, s.dense_weight, s.keyword_weight, s.rrf_k)
+        top = fused[:k]
+        missing = [f.id for f in top if f.id not in chunks] if fetch else []
+        t = time.perf_counter()
+        chunks.update(self.store.get(missing))
+        timings["fetch"] = time.perf_counter() - t
+        hits = [_hit(chunks[f.id], f) for f in top if f.id in chunks]
+        return Trace(query, dense, keyword, fused, hits, timings), vector
+
+    def search(
+        self, query: str, k: int | None = None, mode: Mode = "hybrid", user: Principal = SYSTEM
+    ) -> list[Hit]:
+        """The fused top-`k` hits."""
+        return self.trace(query, k, mode, user=user).hits
+
+
+class HybridRetriever(BaseRetriever):
+    """LlamaIndex retriever over kb's hybrid search; scores ride along in node metadata."""
+
+    def __init__(self, searcher: Searcher, k: int | None = None, user: Principal = SYSTEM) -> None:
+        super().__init__()
+        self.searcher, self.k, self.user = searcher, k, user
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self.searcher.search(query_bundle.query_str, self.k, user=self.user)
+        return [
+            NodeWithScore(
+                node=TextNode(
+                    id_=h.chunk_id,
+                    text=h.text,
+                    metadata={
+                        "doc_id": h.doc_id,
+                        "name": h.name,
+                        "page": h.page,
+                        "heading": h.heading,
+                        "scores": h.scores,
+                    },
+                ),
+                score=h.score,
+            )
+            for h in hits
+        ]
