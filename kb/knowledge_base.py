@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import shutil
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,18 +18,22 @@ from kb import logs
 from kb.answer.answerer import Answerer
 from kb.answer.extractive import Answer
 from kb.answer.generation import AnswerStream
+from kb.backends import build_embedding, build_vector_store
+from kb.backends.llm import build_llm
 from kb.config import Settings
-from kb.errors import KBError, NotFoundError, PermissionDeniedError
-from kb.index import integrity
+from kb.errors import NotFoundError, PermissionDeniedError, UsageError
+from kb.index.integrity import Checker, Sweeper
 from kb.index.locking import WriteLock
 from kb.index.registry import Document, Registry
-from kb.index.snapshot import Views
+from kb.index.snapshot import Snapshot, Snapshots
 from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
-from kb.ingest import parsing
+from kb.ingest import ocr, parsing
 from kb.ingest.embed_cache import EmbeddingCache
 from kb.ingest.pipeline import Ingestor, IngestOutcome, Progress
+from kb.ingest.recovery import Recovery
 from kb.ingest.sources import Source, expand_paths
-from kb.search.retrieval import Hit, HybridRetriever, Mode, Searcher, Trace, View
+from kb.layout import DataDir
+from kb.search.retrieval import Hit, Mode, Searcher, Trace
 from kb.security.audit import AuditEvent, AuditLog
 from kb.security.principals import SYSTEM, Principal, normalize_groups, require_admin
 
@@ -44,12 +49,10 @@ class KnowledgeBase:
         cache_path: Path | None = None,
         llm: LLM | None = None,
     ) -> None:
-        from kb.backends import build_embedding, build_vector_store
-        from kb.backends.llm import build_llm
-
         self.settings = settings
-        data = Path(settings.data_dir)
-        data.mkdir(parents=True, exist_ok=True)
+        self.paths = DataDir.of(settings).create()
+        paths = self.paths
+        # The model itself loads on first use: listing or checking documents needs none.
         self.embed_model = embed_model or build_embedding(settings)
         # A store built here can be reloaded when another process writes to it.
         self.store = ChunkStore(
@@ -57,16 +60,13 @@ class KnowledgeBase:
             vector_store or build_vector_store(settings, fresh=True),
             None if vector_store else lambda: build_vector_store(settings, fresh=True),
         )
-        self.registry = Registry(data / "registry.sqlite")
-        self.cache = EmbeddingCache(
-            cache_path or data / "embeddings.sqlite", self.embed_model.model_name
-        )
-        self.originals = data / "originals"
-        self.keyword_dir = data / "keyword"
-        self.lock = WriteLock(data / "write.lock")
-        self.audit = AuditLog(data / "audit.sqlite")
+        self.registry = Registry(paths.registry)
+        self.cache = EmbeddingCache(cache_path or paths.embeddings, self.embed_model.model_name)
+        self.originals = paths.originals
+        self.lock = WriteLock(paths.write_lock)
+        self.audit = AuditLog(paths.audit)
         # Failed files' tracebacks and the parsing libraries' warnings: never the terminal.
-        self.log_path = logs.route_to_file(data / "logs" / "kb.log")
+        self.log_path = logs.route_to_file(paths.log)
         self.ingestor = Ingestor(
             settings,
             self.registry,
@@ -76,15 +76,20 @@ class KnowledgeBase:
             self.originals,
             self.log_path,
         )
+        self.snapshots = Snapshots(
+            self.registry, self.store, paths.keyword, (settings.bm25_k1, settings.bm25_b)
+        )
         self.searcher = Searcher(
-            settings, self.store, self.embed_model, self.view, self.registry.stamp
+            settings, self.store, self.embed_model, self.snapshots.get, self.registry.stamp
         )
         # None: answers are extractive. A given `llm` (any LlamaIndex LLM) overrides KB_LLM.
         model = llm if llm is not None else build_llm(settings)
         self.answerer = Answerer(settings, self.searcher, self.embed_model, model)
-        self.views = Views(
-            self.registry, self.store, self.keyword_dir, (settings.bm25_k1, settings.bm25_b)
+        self.checker = Checker(
+            self.registry, self.store, self.originals, self.snapshots.get, self.lock
         )
+        self.sweeper = Sweeper(self.registry, self.store, self.originals, paths.keyword)
+        self.recovery = Recovery(self.registry, self.originals, self.ingestor, self.sweeper.sweep)
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
@@ -104,20 +109,26 @@ class KnowledgeBase:
 
     def ocr_status(self) -> str | None:
         """None when scans and images can be read; else why not and how to turn OCR on."""
-        from kb.ingest import ocr
-
         if self.settings.ocr_max_pages == 0:
             return "OCR is off (KB_OCR_MAX_PAGES=0): scans and images are not read"
         return None if ocr.find(self.settings.tesseract) else ocr.OCR_OFF
 
-    def preload_parsers(self) -> None:
-        """Load the document parsers in the background, so the first upload does not wait."""
-        parsing.preload()
+    def preload(self, background: bool = True) -> None:
+        """Load the document parsers and the embedding model ahead of use (in daemon threads
+        by default), so the first upload or question does not wait for them."""
+        parsing.preload(background=background)
+        load = getattr(self.embed_model, "load", None)
+        if load is None:
+            return
+        if background:
+            threading.Thread(target=load, name="kb-preload-model", daemon=True).start()
+        else:
+            load()
 
     # -- what readers see ---------------------------------------------------------------
-    def view(self) -> View:
+    def snapshot(self) -> Snapshot:
         """The keyword index, live versions and access groups as the registry has them now."""
-        return self.views.get()
+        return self.snapshots.get()
 
     # -- writing ------------------------------------------------------------------------
     def _require_admin(self, actor: Principal, action: str) -> None:
@@ -149,30 +160,23 @@ class KnowledgeBase:
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """The write lock, with interrupted work finished first and the sweep after."""
-        with self.lock.hold():
-            self.views.writing = True
-            try:
-                self.views.sync_before_write()
-                self._recover()
-                yield
-                self._after_write()
-            finally:
-                self.registry.touch()
-                self.views.synced_after_write()
-                self.views.writing = False
+        with self.lock.hold(), self.snapshots.writing(finish=self.registry.touch):
+            self._recover()
+            yield
+            self._after_write()
 
     def _recover(self) -> None:
         """Finish what a crashed writer left (lock held); reports go to the audit log."""
         if not self.registry.pending():
             return
-        self.recovered = integrity.recover(self)
+        self.recovered = self.recovery.run()
         for line in self.recovered:
             self.audit.record(SYSTEM.name, "recover", report=line)
 
     def _after_write(self) -> None:
         """Sweep invisible chunks and bring the keyword index up to date (lock held)."""
-        integrity.sweep(self)
-        self.view()
+        self.sweeper.sweep()
+        self.snapshot()
 
     def repair(self, *, actor: Principal = SYSTEM) -> list[str]:
         """Finish or undo interrupted writes and delete chunks and files of no live version
@@ -284,7 +288,7 @@ class KnowledgeBase:
         documents `user` may not read are left out as if missing."""
         wanted = list(dict.fromkeys(ids))
         if not user.is_admin:
-            groups = self.view().groups
+            groups = self.snapshot().groups
             wanted = [
                 cid
                 for cid in wanted
@@ -330,10 +334,6 @@ class KnowledgeBase:
         self.audit.retrieval(user.name, "search", query, trace.hits, mode=mode)
         return trace
 
-    def retriever(self, k: int | None = None, *, user: Principal = SYSTEM) -> HybridRetriever:
-        """A LlamaIndex retriever over the hybrid search, limited to what `user` may read."""
-        return HybridRetriever(self.searcher, k, user)
-
     def ask(
         self,
         question: str,
@@ -360,7 +360,7 @@ class KnowledgeBase:
         """Like ask(), but the text arrives in pieces as the model writes it."""
         question = question.strip()
         if not question:
-            raise KBError("the question is empty; type a question")
+            raise UsageError("the question is empty; type a question")
         return AnswerStream(self._audited(question, k, history, user))
 
     def _audited(
@@ -392,9 +392,9 @@ class KnowledgeBase:
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""
-        return integrity.stats(self)
+        return self.checker.stats()
 
     def check(self) -> list[str]:
         """Disagreements between registry, Chroma, keyword index and originals, and work a
         crash interrupted (empty: consistent)."""
-        return integrity.check(self)
+        return self.checker.check()

@@ -7,7 +7,7 @@ import streamlit as st
 from kb.errors import KBError
 from kb.ingest.pipeline import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
-from pages.shared.format import trust as ui_trust
+from pages.shared.format import trust
 from pages.shared.format import ui
 from pages.shared.identity import authenticator
 
@@ -43,7 +43,7 @@ known = authenticator(base).users.groups() + [
 ]
 groups = st.multiselect(
     "Who may see these documents",
-    ui_trust.group_options(known),
+    trust.group_options(known),
     default=["everyone"],
     accept_new_options=True,
     placeholder="everyone (pick or type groups to restrict)",
@@ -63,9 +63,7 @@ if st.button(label, type="primary", disabled=not files, icon=":material/upload:"
 
     try:
         sources = [Source(f.name, data=f.getvalue()) for f in files]
-        outcomes = base.ingest(
-            sources, progress, groups=ui_trust.chosen_groups(groups), actor=admin
-        )
+        outcomes = base.ingest(sources, progress, groups=trust.chosen_groups(groups), actor=admin)
     except KBError as exc:
         fail(str(exc))
     st.session_state.upload_outcomes = outcomes

@@ -7,7 +7,7 @@ import streamlit as st
 from kb.errors import KBError
 from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
-from pages.shared.format import answer as view
+from pages.shared.format import answer_text
 from pages.shared.format import ui
 
 ROWS = 10  # per table: enough to see why a passage missed the top k
@@ -84,7 +84,7 @@ except KBError as exc:
 if trace is None:
     fail("This answer carries no retrieval trace; ask it again.")
 
-st.markdown(view.query_line(answer))
+st.markdown(answer_text.query_line(answer))
 st.caption("Timings: " + ", ".join(f"{n} {ui.format_seconds(s)}" for n, s in trace.timings.items()))
 ids = [i for i, _ in trace.dense[:ROWS]] + [i for i, _ in trace.keyword[:ROWS]]
 info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]], user)

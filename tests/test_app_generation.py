@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pages.shared.format import answer as view
+from pages.shared.format import answer_text
 from tests.app_helpers import SAMPLE_DOCS, set_app_env
 from tests.llm_fakes import OpenAIStyleServer, reader
 from tests.test_app import INSPECTOR, ask, plain, start, texts

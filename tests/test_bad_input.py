@@ -152,8 +152,8 @@ def snapshot(base: KnowledgeBase) -> dict[str, Any]:
         )
     )
     keyword = {
-        str(p.relative_to(base.keyword_dir)): p.read_bytes()
-        for p in sorted(base.keyword_dir.rglob("*"))
+        str(p.relative_to(base.paths.keyword)): p.read_bytes()
+        for p in sorted(base.paths.keyword.rglob("*"))
         if p.is_file()
     }
     originals = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -153,10 +154,8 @@ def choose(page: Page, box: Locator, option: str, typed: str = "") -> None:
         box.click()
         if typed:
             box.fill(typed)
-        try:
+        with contextlib.suppress(PlaywrightTimeout):
             page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
-        except PlaywrightTimeout:
-            pass
         page.keyboard.press("Escape")
     settle(page)
     expect(widget).to_contain_text(option)

@@ -24,7 +24,7 @@ from kb.backends.llm import build_llm
 from kb.config import load_settings
 from kb.errors import ConfigError, GenerationError
 from kb.search.retrieval import Hit
-from pages.shared.format import answer as view
+from pages.shared.format import answer_text
 
 CLAIMS = "Submit expense claims in Compass Expenses within 45 days of the date of the expense."
 MILEAGE = "Driving your own car on a business trip is paid at NOK 3.50 per km."
@@ -254,7 +254,7 @@ def test_unsupported_sentences_are_marked_in_the_markdown() -> None:
         "Claims are due in 45 days [1]. Claims need a receipt photo [1].", [hit(CLAIMS)], 0.4
     )
     answer = Answer("q", out.text, out.citations, [], True, "openai", checks=out.checks)
-    md = view.checked_markdown(answer)
+    md = answer_text.checked_markdown(answer)
     assert md.count(view.UNSUPPORTED) == 1
     assert md.index(view.UNSUPPORTED) > md.index("receipt")
     assert ":blue[**\\[1\\]**]" in md
@@ -266,12 +266,14 @@ def test_cost_line_splits_time_and_counts_tokens() -> None:
         timings={"retrieval": 0.04, "first token": 0.3, "generation": 1.2},
         tokens={"prompt": 812, "completion": 45},
     )  # fmt: skip
-    line = view.cost_line(answer, 1.3)
+    line = answer_text.cost_line(answer, 1.3)
     assert line == (
         "Answered in 1.30 s (retrieval 40 ms, first token 300 ms, generation 1.20 s)"
         " · 812 prompt + 45 answer tokens"
     )
-    assert view.tokens_line({"prompt": 9, "completion": 2, "estimated": 1}).startswith("≈9 prompt")
+    assert answer_text.tokens_line({"prompt": 9, "completion": 2, "estimated": 1}).startswith(
+        "≈9 prompt"
+    )
 
 
 # -- backends -------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def test_restart_keeps_registry_chroma_and_keyword_in_agreement(
     del base
     again = make_kb()
     assert again.check() == []
-    view = again.view()
+    view = again.snapshot()
     assert view.keyword.generation == generation  # loaded from disk, not rebuilt
     assert sorted(d.name for d in again.documents()) == ["orion-4-release-notes.txt", "parking.md"]
     assert "parking.md" in _names(again.search("electric cars bay", 5, "keyword"))

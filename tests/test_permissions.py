@@ -255,18 +255,19 @@ def test_system_is_an_admin_and_principals_compare_groups_case_blind() -> None:
 
 def test_the_store_filter_names_the_shorter_list_and_the_keyword_mask_matches() -> None:
     from kb.index.keyword import KeywordIndex
-    from kb.search.retrieval import Scope, View
+    from kb.index.snapshot import Snapshot
+    from kb.search.retrieval import Scope
 
     groups = {"a": ("everyone",), "b": ("everyone",), "c": ("hr",), "d": ("sales",)}
     active = dict.fromkeys(groups, "v1")
     ids = [f"{d}:v1:0000{n}" for d in groups for n in range(2)]
     index = KeywordIndex.build(ids, [f"text {d}" for d in ids], 1, (0.9, 0.5))
-    view = View(index, active, groups, (1, 1))
+    view = Snapshot(index, active, groups, (1, 1))
     assert Scope.of(view, ADMIN).where is None and Scope.of(view, ADMIN).allowed is None
     sales = Scope.of(view, EMPLOYEE)  # sees a, b, d: one forbidden document
     assert sales.where == {"doc_id": {"$nin": ["c"]}} and sales.allowed == {"a", "b", "d"}
     nobody = Principal("x", "employee", frozenset({"nobody"}))
-    view_few = View(index, active, {**groups, "b": ("hr",)}, (1, 2))
+    view_few = Snapshot(index, active, {**groups, "b": ("hr",)}, (1, 2))
     few = Scope.of(view_few, nobody)  # sees only a: the allowed list is shorter
     assert few.where == {"doc_id": {"$in": ["a"]}}
     for scope in (sales, few):

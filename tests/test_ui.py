@@ -1,4 +1,4 @@
-"""Unit tests of the pure helpers behind the pages: pages/shared/format/ui.py and pages/shared/format/trust.py."""
+"""Unit tests of the pure helpers behind the pages (pages/shared/format/ui.py, trust.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from kb.search.fusion import Fused
 from kb.search.retrieval import Hit
 from kb.security.audit import AuditEvent
 from kb.security.principals import Principal
-from pages.shared.format import trust as ui_trust
+from pages.shared.format import trust
 from pages.shared.format import ui
 
 # A directive the helpers write on purpose: :orange-background[word] or :blue[**\[1\]**].
@@ -243,28 +243,28 @@ def test_leg_and_fused_rows() -> None:
     assert rows[0]["top k"] is True and rows[0]["keyword"] is None and rows[0]["dense rank"] == 1
 
 
-# -- users, groups, audit (pages/shared/format/trust.py) ----------------------------------------------------
+# -- users, groups, audit (pages/shared/format/trust.py) ---------------------------------
 def test_principal_line_and_refusal_escape_names() -> None:
     p = Principal("ann_[x](y)", "employee", frozenset({"hr", "everyone"}))
-    line = ui_trust.principal_line(p)
+    line = trust.principal_line(p)
     assert unescape(line.replace("**", "")) == "Signed in as ann_[x](y) (employee · groups: hr)"
     assert "**ann\\_\\[x\\]\\(y\\)**" in line  # the name cannot become a link
-    refusal = ui_trust.admins_only(p)
+    refusal = trust.admins_only(p)
     assert "ann\\_\\[x\\]\\(y\\)," in refusal and "for admins" in refusal
 
 
 def test_group_pickers() -> None:
-    assert ui_trust.group_options(["lab", "hr", "everyone"], ["board"]) == [
+    assert trust.group_options(["lab", "hr", "everyone"], ["board"]) == [
         "everyone", "board", "hr", "lab"
     ]  # fmt: skip
-    assert ui_trust.chosen_groups([]) == ["everyone"]
-    assert ui_trust.chosen_groups(["Lab", "hr", "lab"]) == ["hr", "lab"]
-    assert ui_trust.chosen_groups(["lab", "everyone"]) == ["everyone"]
-    assert ui_trust.groups_label(["everyone"]) == "everyone"
-    assert ui_trust.groups_label(["lab", "hr"]) == "hr, lab"
-    assert ui_trust.provider_label(None) == "your company account"
-    assert ui_trust.provider_label("google") == "Google"
-    assert ui_trust.provider_label("my_idp") == "My Idp"
+    assert trust.chosen_groups([]) == ["everyone"]
+    assert trust.chosen_groups(["Lab", "hr", "lab"]) == ["hr", "lab"]
+    assert trust.chosen_groups(["lab", "everyone"]) == ["everyone"]
+    assert trust.groups_label(["everyone"]) == "everyone"
+    assert trust.groups_label(["lab", "hr"]) == "hr, lab"
+    assert trust.provider_label(None) == "your company account"
+    assert trust.provider_label("google") == "Google"
+    assert trust.provider_label("my_idp") == "My Idp"
 
 
 def test_audit_rows_newest_first_and_filters() -> None:
@@ -273,18 +273,18 @@ def test_audit_rows_newest_first_and_filters() -> None:
         AuditEvent(1_700_000_100.0, "boss", "set_groups", {"document": "b.pdf", "groups": ["hr"]}),
         AuditEvent(1_700_000_050.0, "bob", "sign_in_failed", {"method": "password"}),
     ]
-    rows = ui_trust.audit_rows(events)
+    rows = trust.audit_rows(events)
     assert [r["actor"] for r in rows] == ["boss", "bob", "ann"]
     assert rows[0]["details"] == "document: b.pdf; groups: hr"
     assert rows[0]["at"] == datetime.fromtimestamp(1_700_000_100, UTC)
-    assert ui_trust.filter_audit(events, actors=["ann"]) == [events[0]]
-    assert ui_trust.filter_audit(events, actions=["set_groups", "ask"]) == events[:2]
-    assert ui_trust.filter_audit(events, text="LEAVE") == [events[0]]
-    assert ui_trust.filter_audit(events, ["ann"], ["set_groups"]) == []
+    assert trust.filter_audit(events, actors=["ann"]) == [events[0]]
+    assert trust.filter_audit(events, actions=["set_groups", "ask"]) == events[:2]
+    assert trust.filter_audit(events, text="LEAVE") == [events[0]]
+    assert trust.filter_audit(events, ["ann"], ["set_groups"]) == []
 
 
 def test_an_answer_citing_a_document_now_out_of_reach_is_withdrawn() -> None:
     cite = Citation(1, "d1", "a.pdf", 1, "", "text", "c1")
     answer = Answer("q", "text [1]", [cite], [], found=True)
-    assert not ui_trust.withdrawn(answer, {"d1", "d2"})
-    assert ui_trust.withdrawn(answer, {"d2"})
+    assert not trust.withdrawn(answer, {"d1", "d2"})
+    assert trust.withdrawn(answer, {"d2"})

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kb.answer.extractive import _table_row, citation_numbers, extractive_answer
+from kb.answer.extractive import _table_row, extractive_answer
 from kb.errors import UnsupportedFileError
 from kb.index.ids import chunk_id, doc_id_for
 from kb.index.store import parse_chunk_id
-from kb.ingest.chunking import chunk_blocks, search_text, split_sentences, title_of
+from kb.index.text import search_text, title_of
+from kb.ingest.chunking import chunk_blocks, split_sentences
 from kb.ingest.parsing import Block, pdf_heading
 from kb.ingest.sniff import sniff
 from kb.ingest.tables import html_table_rows, markdown_table
@@ -189,11 +190,6 @@ def test_zscore_fusion_scales_by_spread_by_hand() -> None:
 def test_minmax_of_equal_scores_is_one() -> None:
     assert minmax([("a", 2.0), ("b", 2.0)]) == {"a": 1.0, "b": 1.0}
     assert minmax([]) == {}
-
-
-def test_citation_numbers_in_order() -> None:
-    assert citation_numbers("x [2] y [1] z [2] [10]") == [2, 1, 10]
-    assert citation_numbers("no markers") == []
 
 
 def _hit(text: str, name: str = "a.pdf", page: int | None = 1) -> Hit:

@@ -16,7 +16,6 @@ NOT_FOUND = (
     "I could not find this in the knowledge base. Try other words, or ask an admin to "
     "add a document that covers it."
 )
-_CITATION = re.compile(r"\[(\d{1,3})\]")
 # Rank discount: a sentence from the 2nd passage needs ~30% more overlap than one from the 1st.
 _RANK_DECAY = 0.3
 # An answer quotes a few sentences: enough for the fact and its condition, short enough to read.
@@ -99,14 +98,6 @@ class Answer:
             "error": self.error,
             "raw": self.raw,
         }
-
-
-def citation_numbers(text: str) -> list[int]:
-    """The distinct [n] markers in `text`, in order of first appearance."""
-    seen: dict[int, None] = {}
-    for m in _CITATION.finditer(text):
-        seen.setdefault(int(m.group(1)), None)
-    return list(seen)
 
 
 def _table_row(sentence: str, text: str) -> str:

@@ -12,6 +12,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from kb.config import Settings
 from kb.errors import StoreError
+from kb.layout import DataDir
 
 
 def _forget_embedded(path: Path) -> None:
@@ -38,7 +39,7 @@ def chroma_client(settings: Settings, fresh: bool = False) -> Any:
             )
             client.heartbeat()
             return client
-        path = Path(settings.data_dir) / "chroma"
+        path = DataDir.of(settings).chroma
         path.mkdir(parents=True, exist_ok=True)
         if fresh:
             _forget_embedded(path)
@@ -59,9 +60,8 @@ def _opening(settings: Settings) -> Iterator[None]:
     if settings.chroma_host:
         yield
         return
-    data = Path(settings.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    with open(data / "chroma-open.lock", "a") as handle:
+    paths = DataDir.of(settings).create()
+    with open(paths.chroma_open_lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

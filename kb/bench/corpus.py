@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import ConfigError, DatasetError
 
 FORMATS = ("pdf", "docx", "md", "html", "txt")
 ABSTRACTS_PER_DOC = 5  # one abstract per page/section: 5-page documents
@@ -23,7 +23,7 @@ def _abstracts(scifact: Path, n: int) -> list[tuple[str, str]]:
                 if len(out) == n:
                     break
     except OSError as exc:
-        raise KBError(f"cannot read {scifact}/corpus.jsonl: {exc}") from exc
+        raise DatasetError(f"cannot read {scifact}/corpus.jsonl: {exc}") from exc
     return out
 
 
@@ -67,7 +67,9 @@ def make_corpus(out: Path, scifact: Path, n_docs: int) -> list[Path]:
         import docx  # noqa: F401
         import fpdf  # noqa: F401
     except ImportError as exc:
-        raise KBError("the benchmark corpus needs the dev extras; run `make test` once") from exc
+        raise ConfigError(
+            "the benchmark corpus needs the dev extras; run `make test` once"
+        ) from exc
     out.mkdir(parents=True, exist_ok=True)
     abstracts = _abstracts(scifact, n_docs * ABSTRACTS_PER_DOC)
     paths = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from kb.bench.naive import run_naive
 from kb.config import Settings
-from kb.ingest.chunking import search_text
+from kb.index.text import search_text
 from kb.ingest.parsing import parse, preload
 from kb.ingest.pipeline import EMBED_GROUP
 from kb.ingest.sniff import sniff

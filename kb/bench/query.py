@@ -17,12 +17,14 @@ import psutil
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from kb.config import Settings
-from kb.errors import KBError
+from kb.errors import DatasetError
 from kb.index.ids import chunk_id
 from kb.index.registry import Document
-from kb.ingest.chunking import chunk_blocks, search_text
+from kb.index.text import search_text
+from kb.ingest.chunking import chunk_blocks
 from kb.ingest.parsing import Block
 from kb.knowledge_base import KnowledgeBase
+from kb.layout import DataDir
 
 CHUNKS_PER_DOC = 20
 BASE_TEXTS = 2000  # distinct passages embedded for real; the rest are noisy copies of them
@@ -44,7 +46,7 @@ def _passages(scifact: Path, n: int) -> list[str]:
                 if len(out) == n:
                     break
     except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise KBError(f"cannot read {scifact}/corpus.jsonl: {exc}") from exc
+        raise DatasetError(f"cannot read {scifact}/corpus.jsonl: {exc}") from exc
     return out
 
 
@@ -111,11 +113,11 @@ def bench_query(
     proc = psutil.Process()
     with tempfile.TemporaryDirectory(prefix="kb-benchq-") as tmp:
         fresh = settings.model_copy(update={"data_dir": Path(tmp), "chroma_host": None})
-        base = KnowledgeBase(fresh, cache_path=Path(settings.data_dir) / "embeddings.sqlite")
+        base = KnowledgeBase(fresh, cache_path=DataDir.of(settings).embeddings)
         rss_empty = proc.memory_info().rss / 2**20
         _fill(base, _passages(scifact, min(BASE_TEXTS, n_chunks)), n_chunks, log)
         started = time.perf_counter()
-        base.view()
+        base.snapshot()
         keyword_build = time.perf_counter() - started
         queries = _queries(scifact, n_queries)
         collection = base.store._collection

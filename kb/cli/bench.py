@@ -48,13 +48,12 @@ def cmd_all(args: argparse.Namespace, settings: Settings) -> int:
     from kb.bench.corpus import make_corpus
     from kb.bench.ingest import bench_ingest, report_ingest
     from kb.bench.query import bench_query, report_query
-    from kb.cli.eval import print_beir
-    from kb.eval.beir import run_beir
+    from kb.eval.beir import report_beir, run_beir
 
     scifact = Path(args.scifact)
     docs, chunks = (40, [10_000]) if args.quick else (200, [10_000, 100_000])
     print("== retrieval quality: SciFact test ==")
-    print_beir(run_beir(scifact, "test", settings), settings, "test")
+    report_beir(run_beir(scifact, "test", settings), settings, "test")
     with tempfile.TemporaryDirectory(prefix="kb-corpus-") as tmp:
         make_corpus(Path(tmp), scifact, docs)
         print(f"\n== ingest: {docs} generated multi-page documents ==")

@@ -9,21 +9,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from kb.cli.progress import ProgressLine
 from kb.config import Settings
-
-
-def _fmt_row(name: str, m: dict[str, float], base: dict[str, float] | None) -> str:
-    cells = []
-    for key in ("ndcg@10", "recall@100", "mrr@10"):
-        ratio = f" ({m[key] / base[key]:.2f}x)" if base and base[key] else ""
-        cells.append(f"{m[key]:.4f}{ratio}".ljust(16))
-    return f"{name:<22}" + "".join(cells)
 
 
 def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
     """kb eval beir DIR: hybrid vs BM25-only vs dense-only on a BEIR dataset."""
-    from kb.cli.main import ProgressLine
-    from kb.eval.beir import run_beir
+    from kb.eval.beir import report_beir, run_beir  # loads the engines: only when run
 
     log = (lambda s: print(s, file=sys.stderr)) if args.json else print
     rows: list[Any] = []
@@ -45,7 +37,7 @@ def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
         sweeps = [{"variant": r.label(), **r.metrics} for r in rows]
         print(json.dumps({"split": args.split, **results, **({"sweep": sweeps} if rows else {})}))
         return 0
-    print_beir(results, settings, args.split)
+    report_beir(results, settings, args.split)
     if rows:
         print(f"\nfusion variants on the same legs ({args.split}), best nDCG@10 first:")
         print(f"{'variant':<56}{'nDCG@10':<10}{'Recall@100':<12}{'MRR@10':<10}")
@@ -55,20 +47,6 @@ def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
                 f"{r.label():<56}{m['ndcg@10']:<10.4f}{m['recall@100']:<12.4f}{m['mrr@10']:<10.4f}"
             )
     return 0
-
-
-def print_beir(results: dict[str, dict[str, float]], settings: Settings, split: str) -> None:
-    """The BEIR table: hybrid beside BM25-only and dense-only from the same run."""
-    print(
-        f"\nsplit={split}  fusion={settings.fusion} dense_weight={settings.dense_weight} "
-        f"keyword_weight={settings.keyword_weight}"
-    )
-    print(f"{'pipeline':<22}{'nDCG@10':<16}{'Recall@100':<16}{'MRR@10':<16}")
-    best_leg = max(results["keyword"], results["dense"], key=lambda m: m["ndcg@10"])
-    print(_fmt_row("kb hybrid (default)", results["hybrid"], best_leg))
-    print(_fmt_row("BM25 only (baseline)", results["keyword"], None))
-    print(_fmt_row("dense only (baseline)", results["dense"], None))
-    print("(ratios: hybrid over the better single leg, measured in this run)")
 
 
 def _search(base: Any, mode: str, query: str, k: int) -> Any:

@@ -5,45 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import kb  # noqa: F401  (sets the offline environment before anything heavy loads)
+from kb.cli.bench import add_bench_commands
+from kb.cli.eval import add_eval_commands
+from kb.cli.progress import ProgressLine
+from kb.cli.users import add_users_commands
 from kb.config import Settings, load_settings
-from kb.errors import KBError
+from kb.errors import KBError, UsageError
 from kb.ingest.pipeline import IngestOutcome
 
 _ROOT_HELP = "kb: index company documents and answer questions from them, with sources."
-
-
-class ProgressLine:
-    """A one-line progress report on stderr, redrawn in place on a terminal."""
-
-    def __init__(self, label: str) -> None:
-        self.label, self.started = label, time.perf_counter()
-        self.tty = sys.stderr.isatty()
-
-    def status(self, text: str) -> None:
-        """A slow step inside a file (an OCR page); called from the parsing thread."""
-        if self.tty:
-            sys.stderr.write("\r\033[K" + f"{self.label}: {text}"[:150])
-        elif " page 1 of " in text:  # in a log file: one line per file, not per page
-            sys.stderr.write(f"{self.label}: {text}\n")
-        sys.stderr.flush()
-
-    def __call__(self, done: int, total: int, outcome: IngestOutcome) -> None:
-        elapsed = time.perf_counter() - self.started
-        eta = elapsed / done * (total - done) if done else 0
-        line = f"{self.label} [{done}/{total}] {elapsed:.0f}s, ~{eta:.0f}s left: {outcome.name}"
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line[:150])
-            if done == total:
-                sys.stderr.write("\n")
-        elif total >= 10 and (done % 10 == 0 or done == total):
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
 
 
 def _emit(data: Any) -> None:
@@ -125,7 +100,7 @@ def _show_document(doc: Any, as_json: bool) -> int:
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """kb reindex [ID_OR_NAME...|--all]."""
     if not args.ids and not args.all:
-        raise KBError("name documents to re-index, or pass --all")
+        raise UsageError("name documents to re-index, or pass --all")
     base = _open(settings)
     return _report(base.reindex(args.ids, ProgressLine("reindex")), args.json)
 
@@ -139,7 +114,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
             queries = [json.loads(ln)["query"] for ln in lines]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise KBError(
+            raise UsageError(
                 f"cannot read queries from {path}: {exc}; "
                 'expected one {"query": ...} object per line'
             ) from exc
@@ -147,7 +122,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             _emit([h.to_dict() for h in base.search(q, args.k, args.mode)])
         return 0
     if not args.query:
-        raise KBError('give a query, e.g. kb search "leave policy", or --queries FILE.jsonl')
+        raise UsageError('give a query, e.g. kb search "leave policy", or --queries FILE.jsonl')
     hits = base.search(args.query, args.k, args.mode)
     if args.json:
         _emit([h.to_dict() for h in hits])
@@ -244,14 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[common], help="check registry, Chroma and keyword agree")
     p.set_defaults(func=cmd_check)
 
-    from kb.cli.users import add_users_commands
-
     add_users_commands(sub, common)
-    from kb.cli.eval import add_eval_commands
-
     add_eval_commands(sub, common)
-    from kb.cli.bench import add_bench_commands
-
     add_bench_commands(sub, common)
     return parser
 
@@ -267,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         return func(args, settings)
     except KBError as exc:
         print(f"kb: error: {exc}", file=sys.stderr)
-        return 2 if not isinstance(exc, KBError) else 1
+        return 1
     except KeyboardInterrupt:
         print("kb: interrupted", file=sys.stderr)
         return 130

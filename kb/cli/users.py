@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 from kb.config import Settings
-from kb.errors import KBError
+from kb.errors import NotFoundError, UsageError
+from kb.layout import DataDir
 from kb.security.audit import AuditLog
 from kb.security.auth import (
     BOOTSTRAP_ADMIN,
@@ -26,11 +27,13 @@ def read_password(prompt_twice: bool = True) -> str:
     if not sys.stdin.isatty():
         line = sys.stdin.readline()
         if not line.strip():
-            raise KBError("no password on stdin: pipe one line, e.g. `kb users passwd NAME < file`")
+            raise UsageError(
+                "no password on stdin: pipe one line, e.g. `kb users passwd NAME < file`"
+            )
         return line.rstrip("\r\n")
     first = getpass.getpass("New password: ")
     if prompt_twice and getpass.getpass("Again: ") != first:
-        raise KBError("the two passwords differ; nothing was changed")
+        raise UsageError("the two passwords differ; nothing was changed")
     return first
 
 
@@ -56,7 +59,7 @@ def _audit(settings: Settings, action: str, user: Any, **detail: Any) -> None:
         operator = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (containers)
         operator = "unknown"
-    log = AuditLog(settings.data_dir / "audit.sqlite")
+    log = AuditLog(DataDir.of(settings).audit)
     log.record(f"cli:{operator}", action, name=user.name, role=user.role, **detail)
 
 
@@ -85,7 +88,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     else:
         found = users.get(args.name)
         if found is None:
-            raise KBError(f"no user named {args.name[:60]!r}; see `kb users list`")
+            raise NotFoundError(f"no user named {args.name[:60]!r}; see `kb users list`")
         groups = _groups(args.groups)
         if args.add_group or args.remove_group:
             current = set(found.groups if groups is None else groups)
@@ -93,7 +96,9 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
             current -= set(_groups(args.remove_group) or [])
             groups = sorted(current)
         if args.role is None and groups is None:
-            raise KBError("nothing to change: pass --role, --groups, --add-group or --remove-group")
+            raise UsageError(
+                "nothing to change: pass --role, --groups, --add-group or --remove-group"
+            )
         user = users.update(args.name, args.role, groups, keep_an_admin=not args.force)
         _audit(settings, "user_set", user, groups=list(user.groups))
         print(f"{user.name}: {user.role}; groups: {', '.join(user.groups) or '-'}")

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.config import Settings
-from kb.errors import KBError
+from kb.errors import DatasetError, IngestError
 from kb.eval.metrics import best_chunk_per_doc, mean, mrr_at_k, ndcg_at_k, recall_at_k
 from kb.index.ids import doc_id_for
 from kb.index.store import parse_chunk_id
 from kb.ingest.parsing import Block
 from kb.ingest.pipeline import Progress, Source
 from kb.knowledge_base import KnowledgeBase
+from kb.layout import DataDir
 
 
 @dataclass
@@ -48,7 +49,7 @@ def load_beir(folder: Path, split: str) -> BeirData:
                 if str(row["_id"]) in qrels:
                     queries[str(row["_id"])] = row["text"]
     except (OSError, ValueError, KeyError) as exc:
-        raise KBError(
+        raise DatasetError(
             f"cannot read a BEIR dataset in {folder} ({exc}); expected corpus.jsonl, "
             f"queries.jsonl and qrels/{split}.tsv"
         ) from exc
@@ -74,12 +75,12 @@ def index_corpus(
 ) -> tuple[KnowledgeBase, dict[str, str]]:
     """Ingest the corpus into a store in `workdir` (embeddings cached in settings.data_dir)."""
     temp_settings = settings.model_copy(update={"data_dir": workdir, "chroma_host": None})
-    cache = Path(settings.data_dir) / "embeddings.sqlite"
+    cache = DataDir.of(settings).embeddings
     base = KnowledgeBase(temp_settings, cache_path=cache)
     outcomes = base.ingest(corpus_sources(data), progress)
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        raise KBError(f"{len(failed)} BEIR documents failed to index: {failed[0].message()}")
+        raise IngestError(f"{len(failed)} BEIR documents failed to index: {failed[0].message()}")
     doc_of_id = {doc_id_for(f"{cid}.txt"): cid for cid in data.corpus}
     return base, doc_of_id
 
@@ -151,3 +152,30 @@ def run_beir(
         if sweep is not None:
             sweep(base, legs, doc_of_id, data)
     return results
+
+
+def _row(name: str, m: dict[str, float], base: dict[str, float] | None) -> str:
+    cells = []
+    for key in ("ndcg@10", "recall@100", "mrr@10"):
+        ratio = f" ({m[key] / base[key]:.2f}x)" if base and base[key] else ""
+        cells.append(f"{m[key]:.4f}{ratio}".ljust(16))
+    return f"{name:<22}" + "".join(cells)
+
+
+def report_beir(
+    results: dict[str, dict[str, float]],
+    settings: Settings,
+    split: str,
+    log: Callable[[str], None] = print,
+) -> None:
+    """The BEIR table: hybrid beside BM25-only and dense-only from the same run."""
+    log(
+        f"\nsplit={split}  fusion={settings.fusion} dense_weight={settings.dense_weight} "
+        f"keyword_weight={settings.keyword_weight}"
+    )
+    log(f"{'pipeline':<22}{'nDCG@10':<16}{'Recall@100':<16}{'MRR@10':<16}")
+    best_leg = max(results["keyword"], results["dense"], key=lambda m: m["ndcg@10"])
+    log(_row("kb hybrid (default)", results["hybrid"], best_leg))
+    log(_row("BM25 only (baseline)", results["keyword"], None))
+    log(_row("dense only (baseline)", results["dense"], None))
+    log("(ratios: hybrid over the better single leg, measured in this run)")

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from kb.errors import KBError
+from kb.errors import DatasetError
 from kb.search.retrieval import Hit
 
 
@@ -70,7 +70,7 @@ def load_questions(path: Path) -> list[GoldenQuestion]:
             for q in raw
         ]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise KBError(
+        raise DatasetError(
             f"cannot read questions from {path}: {exc}; expected a YAML list of "
             "{question, file, page} entries"
         ) from exc

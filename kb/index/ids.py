@@ -28,11 +28,6 @@ def doc_id_for(name: str) -> str:
     return f"{slug}-{hashlib.sha1(norm.encode()).hexdigest()[:8]}"
 
 
-def version_of(sha256: str) -> str:
-    """The version tag of a document's bytes: 16 hex digits of their sha256 (64 bits)."""
-    return sha256[:16]
-
-
 def chunk_id(doc_id: str, version: str, index: int) -> str:
     """Deterministic chunk id: the same bytes always give the same ids, a new version new ones."""
     return f"{doc_id}:{version}:{index:05d}"

@@ -5,15 +5,46 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.index.keyword import KeywordIndex, Params
 from kb.index.registry import Registry
 from kb.index.store import ChunkStore, StoredChunk, is_live
-from kb.ingest.chunking import search_text
-from kb.search.retrieval import View
+from kb.index.text import search_text
+from kb.security.principals import Principal
 
 REOPEN_EVERY = 2.0  # seconds; reloading a large embedded store takes a moment
+
+
+@dataclass
+class Snapshot:
+    """What readers may see now: the keyword index, the live version of each document and
+    its access groups, all from one registry snapshot (`stamp`)."""
+
+    keyword: KeywordIndex
+    active: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stamp: tuple[int, int] = (0, 0)
+    # Per set of user groups: the view is immutable, so each answer holds until it is replaced.
+    _allowed: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def visible(self, chunk_id: str) -> bool:
+        """Whether a chunk belongs to a document's live version."""
+        return is_live(chunk_id, self.active)
+
+    def allowed(self, user: Principal) -> set[str] | None:
+        """Ids of the documents `user` may read (None: every document, for admins)."""
+        if user.is_admin:
+            return None
+        key = frozenset(user.groups)
+        if key not in self._allowed:
+            self._allowed[key] = frozenset(
+                d for d, groups in self.groups.items() if user.can_see(groups)
+            )
+        return set(self._allowed[key])
 
 
 def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
@@ -26,8 +57,8 @@ def keyword_text(chunk: StoredChunk) -> str:
     return search_text(name, heading, chunk.text)
 
 
-class Views:
-    """Hands out the current View; reloads the vector store when another process wrote."""
+class Snapshots:
+    """Hands out the current Snapshot; reloads the vector store when another process wrote."""
 
     def __init__(
         self,
@@ -38,18 +69,18 @@ class Views:
     ) -> None:
         self.registry, self.store, self.keyword_dir = registry, store, keyword_dir
         self.bm25 = bm25  # (k1, b): a saved index built with others is rebuilt
-        self.writing = False  # this process holds the write lock and is writing
-        self._view: View | None = None
+        self._writing = False  # this process holds the write lock and is writing
+        self._view: Snapshot | None = None
         self._lock = threading.Lock()
         # (writes, generation) the loaded store is known to hold, and when it was loaded.
         self._synced = _sync_key(registry.counters())
         self._reopened_at = time.monotonic()
 
-    def get(self) -> View:
-        """The View for the registry as it is now."""
+    def get(self) -> Snapshot:
+        """The Snapshot for the registry as it is now."""
         counters = self.registry.counters()
         key = _sync_key(counters)
-        if key != self._synced and not self.writing:
+        if key != self._synced and not self._writing:
             # Another process wrote. A finished write reloads the store at once; one still
             # running (versions switching file by file) at most every REOPEN_EVERY seconds.
             recent = time.monotonic() - self._reopened_at < REOPEN_EVERY
@@ -63,6 +94,19 @@ class Views:
             if self._view is None or self._view.stamp != self.registry.stamp():
                 self._view = self._load()
             return self._view
+
+    @contextmanager
+    def writing(self, finish: Callable[[], object]) -> Iterator[None]:
+        """Around one write (write lock held): the store is brought up to date first, and
+        `finish` (the registry's touch) runs before the write is noted as seen."""
+        self._writing = True
+        try:
+            self.sync_before_write()
+            yield
+        finally:
+            finish()
+            self.synced_after_write()
+            self._writing = False
 
     def sync_before_write(self) -> None:
         """Reload the store unless it holds every write so far (write lock held): writing
@@ -83,7 +127,7 @@ class Views:
                 self._synced = key
                 self._reopened_at = time.monotonic()
 
-    def _load(self) -> View:
+    def _load(self) -> Snapshot:
         stamp, active, groups = self.registry.snapshot()
         generation = stamp[0]
         if self._view is not None and self._view.keyword.generation == generation:
@@ -93,7 +137,7 @@ class Views:
             if saved is None or saved.generation != generation:
                 saved = self._rebuild_keyword(generation, active)
             keyword = saved
-        return View(keyword, active, groups, stamp)
+        return Snapshot(keyword, active, groups, stamp)
 
     def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
         ids, texts = [], []

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -19,10 +18,9 @@ from kb.index.registry import Document, Registry
 from kb.index.store import ChunkStore
 from kb.ingest.chunking import Chunk
 from kb.ingest.report import ParseReport
+from kb.layout import original_file
 
 log = logging.getLogger(__name__)
-
-_SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 
 
 @dataclass
@@ -75,14 +73,6 @@ class Prepared:
     def same_version(self) -> bool:
         """A forced re-index of the version already live (same bytes, same recipe)."""
         return self.old is not None and self.old.version == self.version
-
-
-def original_file(folder: Path, doc_id: str, version: str, name: str, kind: str) -> Path:
-    """The stored original of a version: folder/doc_id/version + a safe extension."""
-    suffix = PurePath(name.replace("\\", "/")).suffix.lower()
-    if not _SAFE_SUFFIX.fullmatch(suffix):
-        suffix = f".{kind}"
-    return folder / doc_id / f"{version}{suffix}"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

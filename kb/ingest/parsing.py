@@ -113,7 +113,7 @@ def _partition(kind: str, data: bytes) -> list[Any]:
     if kind == "eml":
         from unstructured.partition.email import partition_email
 
-        # Attachments are kb's to read (kb.ingest.formats): unstructured would try to transcribe audio.
+        # Attachments are kb's to read (kb.ingest.formats): unstructured would transcribe audio.
         return partition_email(
             file=io.BytesIO(_utf8_email(data)), languages=langs, process_attachments=False
         )

@@ -21,8 +21,9 @@ from kb.errors import IngestError, KBError
 from kb.index.ids import doc_id_for, sha256_hex
 from kb.index.registry import Document, Registry
 from kb.index.store import ChunkStore
+from kb.index.text import search_text
 from kb.ingest import ocr
-from kb.ingest.chunking import chunk_blocks, search_text
+from kb.ingest.chunking import chunk_blocks
 from kb.ingest.commit import Committer, IngestOutcome, Prepared
 from kb.ingest.embed_cache import EmbeddingCache
 from kb.ingest.guards import check_pdf, check_text, check_zip, display_name

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from kb.config import Settings
-from kb.index.keyword import KeywordIndex
-from kb.index.store import ChunkStore, StoredChunk, is_live
+from kb.index.snapshot import Snapshot
+from kb.index.store import ChunkStore, StoredChunk
 from kb.search.fusion import Fused, fuse
 from kb.security.principals import SYSTEM, Principal
 
@@ -52,34 +50,6 @@ class Trace:
     timings: dict[str, float]
 
 
-@dataclass
-class View:
-    """What readers may see now: the keyword index, the live version of each document and
-    its access groups, all from one registry snapshot (`stamp`)."""
-
-    keyword: KeywordIndex
-    active: dict[str, str]
-    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    stamp: tuple[int, int] = (0, 0)
-    # Per set of user groups: the view is immutable, so each answer holds until it is replaced.
-    _allowed: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
-
-    def visible(self, chunk_id: str) -> bool:
-        """Whether a chunk belongs to a document's live version."""
-        return is_live(chunk_id, self.active)
-
-    def allowed(self, user: Principal) -> set[str] | None:
-        """Ids of the documents `user` may read (None: every document, for admins)."""
-        if user.is_admin:
-            return None
-        key = frozenset(user.groups)
-        if key not in self._allowed:
-            self._allowed[key] = frozenset(
-                d for d, groups in self.groups.items() if user.can_see(groups)
-            )
-        return set(self._allowed[key])
-
-
 @dataclass(frozen=True)
 class Scope:
     """The documents one query may touch, as a Chroma pre-filter and a keyword mask."""
@@ -89,7 +59,7 @@ class Scope:
     forbidden: set[str]
 
     @classmethod
-    def of(cls, view: View, user: Principal) -> Scope:
+    def of(cls, view: Snapshot, user: Principal) -> Scope:
         """The scope of `user` in `view`; the Chroma filter lists the shorter side."""
         allowed = view.allowed(user)
         if allowed is None:
@@ -135,11 +105,11 @@ class Searcher:
         settings: Settings,
         store: ChunkStore,
         embed_model: BaseEmbedding,
-        view: Callable[[], View],
+        snapshot: Callable[[], Snapshot],
         stamp: Callable[[], tuple[int, int]],
     ) -> None:
-        self.settings, self.store, self.embed_model, self.view = settings, store, embed_model, view
-        self.stamp = stamp
+        self.settings, self.store, self.embed_model = settings, store, embed_model
+        self.snapshot, self.stamp = snapshot, stamp  # the registry's, handed down by the facade
 
     def trace(
         self,
@@ -158,7 +128,7 @@ class Searcher:
         and the keyword leg masks them before ranking, so they never reach fusion."""
         vector = None
         for _ in range(MAX_RETRIES):
-            view = self.view()
+            view = self.snapshot()
             trace, vector = self._trace(query, k, mode, view, vector, fetch, Scope.of(view, user))
             if self.stamp() == view.stamp:
                 break
@@ -169,7 +139,7 @@ class Searcher:
         query: str,
         k: int | None,
         mode: Mode,
-        view: View,
+        view: Snapshot,
         vector: list[float] | None,
         fetch: bool,
         scope: Scope,
@@ -212,31 +182,3 @@ class Searcher:
     ) -> list[Hit]:
         """The fused top-`k` hits."""
         return self.trace(query, k, mode, user=user).hits
-
-
-class HybridRetriever(BaseRetriever):
-    """LlamaIndex retriever over kb's hybrid search; scores ride along in node metadata."""
-
-    def __init__(self, searcher: Searcher, k: int | None = None, user: Principal = SYSTEM) -> None:
-        super().__init__()
-        self.searcher, self.k, self.user = searcher, k, user
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self.searcher.search(query_bundle.query_str, self.k, user=self.user)
-        return [
-            NodeWithScore(
-                node=TextNode(
-                    id_=h.chunk_id,
-                    text=h.text,
-                    metadata={
-                        "doc_id": h.doc_id,
-                        "name": h.name,
-                        "page": h.page,
-                        "heading": h.heading,
-                        "scores": h.scores,
-                    },
-                ),
-                score=h.score,
-            )
-            for h in hits
-        ]

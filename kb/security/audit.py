@@ -13,13 +13,34 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kb.errors import StoreError
 
-if TYPE_CHECKING:
-    from kb.ingest.commit import IngestOutcome
-    from kb.search.retrieval import Hit
+
+class FileOutcome(Protocol):
+    """What the log reads of one file's ingest outcome (kb.ingest's IngestOutcome)."""
+
+    @property
+    def name(self) -> str: ...  # noqa: D102
+    @property
+    def status(self) -> str: ...  # noqa: D102
+    @property
+    def doc_id(self) -> str | None: ...  # noqa: D102
+    @property
+    def chunks(self) -> int: ...  # noqa: D102
+    @property
+    def reason(self) -> str: ...  # noqa: D102
+
+
+class Passage(Protocol):
+    """What the log reads of one retrieved passage (kb.search's Hit)."""
+
+    @property
+    def doc_id(self) -> str: ...  # noqa: D102
+    @property
+    def name(self) -> str: ...  # noqa: D102
+
 
 ACTIONS = (
     "ask",
@@ -176,7 +197,7 @@ class AuditLog:
             writer.writerow([seq, iso, _csv_safe(actor), action, _csv_safe(detail)])
         return out.getvalue()
 
-    def outcomes(self, actor: str, outcomes: Iterable[IngestOutcome], default: str) -> None:
+    def outcomes(self, actor: str, outcomes: Iterable[FileOutcome], default: str) -> None:
         """One event per file of an ingest or re-index (`default`: the action of new files)."""
         for o in outcomes:
             action = {"replaced": "replace", "reindexed": "reindex"}.get(o.status, default)
@@ -191,7 +212,7 @@ class AuditLog:
             )
 
     def retrieval(
-        self, actor: str, action: str, query: str, hits: Sequence[Hit], **extra: Any
+        self, actor: str, action: str, query: str, hits: Sequence[Passage], **extra: Any
     ) -> None:
         """A search or question, with the documents its hits came from."""
         docs = list(dict.fromkeys(h.doc_id for h in hits))

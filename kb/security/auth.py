@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.config import Settings
-from kb.errors import KBError
+from kb.errors import KBError, SignInError
+from kb.layout import DataDir
 from kb.security.principals import Principal
 from kb.security.users import User, UsersFile, check_groups, normalize_name
 
@@ -25,13 +26,9 @@ WRONG_CREDENTIALS = "Wrong user name or password."
 GUEST = Principal("guest", "employee")
 
 
-class SignInError(KBError):
-    """A sign-in that was refused, with the reason the user may see."""
-
-
 def users_path(settings: Settings) -> Path:
     """Where the users file lives: KB_USERS_FILE, else users.json in the data folder."""
-    return settings.users_file or settings.data_dir / "users.json"
+    return DataDir.of(settings).users
 
 
 def open_users(settings: Settings) -> UsersFile:

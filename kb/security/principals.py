@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from kb.errors import KBError, PermissionDeniedError
+from kb.errors import AccessGroupError, PermissionDeniedError
 
 EVERYONE = "everyone"  # the default group of a document; every user is in it
 Role = Literal["employee", "admin"]
@@ -22,20 +22,24 @@ def normalize_group(name: str) -> str:
 
 
 def normalize_groups(groups: Iterable[str]) -> tuple[str, ...]:
-    """Validated, de-duplicated, sorted group names; raise KBError on a bad or empty list."""
+    """Validated, de-duplicated, sorted group names; AccessGroupError on a bad or empty list."""
     if isinstance(groups, str):
         groups = [g for g in re.split(r"[,\s]+", groups) if g]
     clean = sorted({normalize_group(g) for g in groups if g.strip()})
     if not clean:
-        raise KBError(f"give at least one access group (use '{EVERYONE}' to open it to all)")
+        raise AccessGroupError(
+            f"give at least one access group (use '{EVERYONE}' to open it to all)"
+        )
     bad = [g for g in clean if not _GROUP.fullmatch(g)]
     if bad:
-        raise KBError(
+        raise AccessGroupError(
             f"invalid group name {bad[0][:70]!r}: use letters, digits, '.', '_', '-' or '@' "
             "(up to 64 characters)"
         )
     if len(clean) > MAX_GROUPS:
-        raise KBError(f"at most {MAX_GROUPS} groups per document; use '{EVERYONE}' instead")
+        raise AccessGroupError(
+            f"at most {MAX_GROUPS} groups per document; use '{EVERYONE}' instead"
+        )
     return tuple(clean)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kb.errors import ConfigError, KBError
+from kb.errors import ConfigError, KBError, UserError
 from kb.security.principals import EVERYONE, Principal
 
 Role = Literal["employee", "admin"]
@@ -34,10 +34,6 @@ _FORMAT = 1
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so an unknown name costs as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("kb: no such user")
-
-
-class UserError(KBError):
-    """A users-file operation that cannot be done as asked (unknown user, weak password...)."""
 
 
 def normalize_name(name: str) -> str:

@@ -11,7 +11,7 @@ from kb.index.registry import Document
 from kb.knowledge_base import KnowledgeBase
 from kb.security.principals import Principal
 from pages.shared.admin_actions import FLASH_KEY
-from pages.shared.format import trust as ui_trust
+from pages.shared.format import trust
 from pages.shared.format import ui
 from pages.shared.identity import authenticator
 
@@ -30,7 +30,7 @@ def _apply(
             (
                 "success",
                 f"**{ui.escape_markdown(doc.name)}** is now visible to: "
-                f"{ui.escape_markdown(ui_trust.groups_label(doc.groups))}.",
+                f"{ui.escape_markdown(trust.groups_label(doc.groups))}.",
             )
         )
     return flash
@@ -55,7 +55,7 @@ def access_panel(base: KnowledgeBase, docs: Sequence[Document], actor: Principal
     )
     groups = groups_col.multiselect(
         "Visible to",
-        ui_trust.group_options(known),
+        trust.group_options(known),
         accept_new_options=True,
         placeholder="groups (type a new one), or everyone",
         key="access_groups",
@@ -63,5 +63,5 @@ def access_panel(base: KnowledgeBase, docs: Sequence[Document], actor: Principal
     if button_col.button(
         "Set access", icon=":material/lock_person:", disabled=not chosen, width="stretch"
     ):
-        st.session_state[FLASH_KEY] = _apply(base, chosen, ui_trust.chosen_groups(groups), actor)
+        st.session_state[FLASH_KEY] = _apply(base, chosen, trust.chosen_groups(groups), actor)
         st.rerun()

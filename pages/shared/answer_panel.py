@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.answer.extractive import Answer
-from pages.shared.format import answer as view
+from pages.shared.format import answer_text
 from pages.shared.format import ui
 
 CHECK_COLUMNS = {
@@ -20,16 +20,16 @@ def render_answer_panel(answer: Answer, min_relevance: float, query: str) -> Non
     """The answer, its method, the prompt or extract, the citation check, timings and tokens."""
     st.subheader("4. The answer and what produced it")
     if answer.error:
-        st.warning(view.fallback_line(answer), icon=":material/warning:")
-    st.markdown(view.checked_markdown(answer))
+        st.warning(answer_text.fallback_line(answer), icon=":material/warning:")
+    st.markdown(answer_text.checked_markdown(answer))
     verdict = (
         "answered" if answer.found else f"not answered (best dense score under {min_relevance})"
     )
-    st.caption(f"{view.method_line(answer)} Verdict: {verdict}.")
-    st.caption(view.cost_line(answer, sum(answer.timings.values())))
+    st.caption(f"{answer_text.method_line(answer)} Verdict: {verdict}.")
+    st.caption(answer_text.cost_line(answer, sum(answer.timings.values())))
     if answer.prompt:
         st.markdown("**Citation check** (each sentence against the passage it cites):")
-        rows = view.check_rows(answer)
+        rows = answer_text.check_rows(answer)
         if rows:
             st.dataframe(rows, column_config=CHECK_COLUMNS, hide_index=True, width="stretch")
         else:

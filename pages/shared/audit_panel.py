@@ -8,7 +8,7 @@ from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.security.audit import ACTIONS
 from kb.security.principals import Principal
-from pages.shared.format import trust as ui_trust
+from pages.shared.format import trust
 from pages.shared.format import ui
 
 SHOWN = 500  # newest events read into the table; the CSV export has them all
@@ -36,9 +36,9 @@ def audit_panel(base: KnowledgeBase, actor: Principal) -> None:
     text = text_col.text_input(
         "Details contain", placeholder="a question, a file name...", key="audit_text"
     )
-    shown = ui_trust.filter_audit(events, actors, actions, text)
+    shown = trust.filter_audit(events, actors, actions, text)
     st.dataframe(
-        ui_trust.audit_rows(shown),
+        trust.audit_rows(shown),
         column_config=COLUMNS,
         hide_index=True,
         width="stretch",

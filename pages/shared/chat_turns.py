@@ -9,8 +9,8 @@ import streamlit as st
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.security.principals import Principal
-from pages.shared.format import answer as view
-from pages.shared.format import trust as ui_trust
+from pages.shared.format import answer_text
+from pages.shared.format import trust
 from pages.shared.format import ui
 from pages.shared.sources import render_sources
 
@@ -21,9 +21,9 @@ def render_answer(
     """An answer: the fallback note, the checked text, its cost, its sources."""
     assert turn.answer is not None
     if turn.answer.error:
-        st.warning(view.fallback_line(turn.answer), icon=":material/warning:")
-    st.markdown(view.checked_markdown(turn.answer))
-    st.caption(view.cost_line(turn.answer, turn.seconds))
+        st.warning(answer_text.fallback_line(turn.answer), icon=":material/warning:")
+    st.markdown(answer_text.checked_markdown(turn.answer))
+    st.caption(answer_text.cost_line(turn.answer, turn.seconds))
     render_sources(base, turn.answer, key, live, user)
 
 
@@ -37,8 +37,8 @@ def render_turn(
         if turn.answer is None:
             st.error(turn.error)
             return
-        if ui_trust.withdrawn(turn.answer, live):
-            st.caption(ui_trust.WITHDRAWN)
+        if trust.withdrawn(turn.answer, live):
+            st.caption(trust.WITHDRAWN)
             return
         render_answer(base, turn, key, live, user)
 
@@ -60,7 +60,7 @@ def ask(
         try:
             stream = base.ask_stream(question, history=earlier, user=user)
             box = st.empty()
-            box.write_stream(view.live_markdown(stream))
+            box.write_stream(answer_text.live_markdown(stream))
             answer = stream.answer
             box.empty()  # the checked answer replaces the raw stream
         except KBError as exc:

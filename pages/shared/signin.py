@@ -9,7 +9,7 @@ import streamlit as st
 from kb.knowledge_base import KnowledgeBase
 from kb.security.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, SignInError
 from kb.security.principals import Principal
-from pages.shared.format import trust as ui_trust
+from pages.shared.format import trust
 from pages.shared.identity import (
     OIDC_ERROR_KEY,
     OIDC_SEEN_KEY,
@@ -50,13 +50,13 @@ def sign_in_screen(base: KnowledgeBase, why: str) -> None:
         st.error(error)
         st.button("Sign out of the identity provider", on_click=st.logout)
     for provider in providers():
-        label = ui_trust.provider_label(provider)
+        label = trust.provider_label(provider)
         if st.button(f"Sign in with {label}", icon=":material/login:", key=f"oidc-{provider}"):
             st.login(provider)
     if auth.has_password_users():
         _password_form(base, auth)
     elif not providers():
-        st.error(ui_trust.NOBODY_CAN_SIGN_IN, icon=":material/person_off:")
+        st.error(trust.NOBODY_CAN_SIGN_IN, icon=":material/person_off:")
     st.stop()
 
 
@@ -83,7 +83,7 @@ def require_admin(base: KnowledgeBase, principal: Principal) -> None:
     if principal == GUEST:
         sign_in_screen(base, ADMINS_SIGN_IN)
     base.record_event(principal, "denied", page=st.session_state.get("kb_page", ""))
-    st.error(ui_trust.admins_only(principal), icon=":material/block:")
+    st.error(trust.admins_only(principal), icon=":material/block:")
     st.stop()
 
 
@@ -105,6 +105,6 @@ def sidebar(base: KnowledgeBase, principal: Principal) -> None:
             st.session_state[WANTS_SIGN_IN_KEY] = True
             st.rerun()
         return
-    st.sidebar.caption(ui_trust.principal_line(principal))
+    st.sidebar.caption(trust.principal_line(principal))
     if st.sidebar.button("Sign out", icon=":material/logout:"):
         sign_out(base, principal)
