@@ -7,8 +7,7 @@ import streamlit as st
 from kb.errors import KBError
 from kb.ingest.pipeline import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
-from pages.shared.format import trust
-from pages.shared.format import ui
+from pages.shared.format import trust, ui
 from pages.shared.identity import authenticator
 
 base, admin = page_setup("Upload", admin=True)

@@ -7,8 +7,7 @@ import streamlit as st
 from kb.errors import KBError
 from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
-from pages.shared.format import answer_text
-from pages.shared.format import ui
+from pages.shared.format import answer_text, ui
 
 ROWS = 10  # per table: enough to see why a passage missed the top k
 SCORE = st.column_config.NumberColumn(format="%.4f", width="small")

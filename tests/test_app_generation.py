@@ -84,8 +84,10 @@ def test_the_model_answer_streams_with_unsupported_sentences_marked_and_its_cost
         assert not assistant.warning
         answer = plain(assistant.markdown[0].value)
         assert "45 days of the date of the expense [1]." in answer
-        assert answer.endswith(f"Claims also earn a bonus of NOK 900 [1]. {view.UNSUPPORTED}")
-        assert answer.count(view.UNSUPPORTED) == 1
+        assert answer.endswith(
+            f"Claims also earn a bonus of NOK 900 [1]. {answer_text.UNSUPPORTED}"
+        )
+        assert answer.count(answer_text.UNSUPPORTED) == 1
         cost = plain(assistant.caption[0].value)
         assert "first token" in cost and "generation" in cost
         assert re.search(r"· \d+ prompt \+ \d+ answer tokens$", cost)  # the server's usage

@@ -1,4 +1,4 @@
-"""The users file, password sign-in, sessions, the throttle and the OIDC mapping (kb.security.auth)."""
+"""The users file, password sign-in, sessions, the throttle, the OIDC mapping (kb.security.auth)."""
 
 from __future__ import annotations
 

@@ -255,8 +255,8 @@ def test_unsupported_sentences_are_marked_in_the_markdown() -> None:
     )
     answer = Answer("q", out.text, out.citations, [], True, "openai", checks=out.checks)
     md = answer_text.checked_markdown(answer)
-    assert md.count(view.UNSUPPORTED) == 1
-    assert md.index(view.UNSUPPORTED) > md.index("receipt")
+    assert md.count(answer_text.UNSUPPORTED) == 1
+    assert md.index(answer_text.UNSUPPORTED) > md.index("receipt")
     assert ":blue[**\\[1\\]**]" in md
 
 

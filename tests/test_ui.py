@@ -15,8 +15,7 @@ from kb.search.fusion import Fused
 from kb.search.retrieval import Hit
 from kb.security.audit import AuditEvent
 from kb.security.principals import Principal
-from pages.shared.format import trust
-from pages.shared.format import ui
+from pages.shared.format import trust, ui
 
 # A directive the helpers write on purpose: :orange-background[word] or :blue[**\[1\]**].
 _DIRECTIVE = re.compile(r":(?:orange-background|blue|green|red|gray)\[(?:[^\]\\]|\\.)*\]")

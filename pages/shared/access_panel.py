@@ -11,8 +11,7 @@ from kb.index.registry import Document
 from kb.knowledge_base import KnowledgeBase
 from kb.security.principals import Principal
 from pages.shared.admin_actions import FLASH_KEY
-from pages.shared.format import trust
-from pages.shared.format import ui
+from pages.shared.format import trust, ui
 from pages.shared.identity import authenticator
 
 

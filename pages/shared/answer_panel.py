@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.answer.extractive import Answer
-from pages.shared.format import answer_text
-from pages.shared.format import ui
+from pages.shared.format import answer_text, ui
 
 CHECK_COLUMNS = {
     "sentence": st.column_config.TextColumn("sentence", width="large"),

@@ -9,9 +9,7 @@ import streamlit as st
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.security.principals import Principal
-from pages.shared.format import answer_text
-from pages.shared.format import trust
-from pages.shared.format import ui
+from pages.shared.format import answer_text, trust, ui
 from pages.shared.sources import render_sources
 
 
