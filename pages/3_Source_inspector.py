@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.errors import KBError
+from kb.search.fusion import describe as describe_fusion
 from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
 from pages.shared.format import answer_text, ui
@@ -93,12 +94,7 @@ table(ui.leg_rows(trace.dense, info, ROWS), "No dense hits: the store is empty."
 st.subheader(f"2. Keyword hits ({len(trace.keyword)} candidates, BM25)")
 table(ui.leg_rows(trace.keyword, info, ROWS), "No keyword hits: no query word is in any passage.")
 s = base.settings
-how = (
-    f"weighted sum of min-max normalised scores (dense {s.dense_weight:g}, keyword "
-    f"{s.keyword_weight:g})"
-    if s.fusion == "weighted"
-    else f"reciprocal-rank fusion (k={s.rrf_k})"
-)
+how = describe_fusion(s.fusion, s.dense_weight, s.keyword_weight, s.rrf_k)
 st.subheader("3. Fused ranking")
 st.caption(f"Fusion: {how}. The top {k} go to the answer.")
 table(ui.fused_rows(trace.fused, info, ROWS, k), "Nothing to fuse.")

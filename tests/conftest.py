@@ -18,6 +18,19 @@ from kb.knowledge_base import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DOCS = ROOT / "sample_docs"
+# A test that uses one of these loads the real model, a server or a browser: `slow` (make
+# test-fast leaves it out). Whole modules of AppTest, subprocess or server tests say so
+# themselves with `pytestmark = pytest.mark.slow`.
+SLOW_FIXTURES = {"real_embedding", "make_kb", "sample_kb", "chroma_server", "app_url", "browser"}
+SLOW_MARKERS = ("browser", "server", "llm")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that needs the real model, a server or the browser."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or any(item.get_closest_marker(m) for m in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
 
 
 class HashEmbedding(BaseEmbedding):
@@ -58,6 +71,17 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         overrides.setdefault("data_dir", tmp_path / "data")
         return load_settings(**overrides)
+
+    return make
+
+
+@pytest.fixture
+def fake_kb(settings_for: Callable[..., Settings]) -> Callable[..., KnowledgeBase]:
+    """A KnowledgeBase on real Chroma in tmp_path with HashEmbedding (fast; vectors depend on
+    the text): for tests of bookkeeping, not of retrieval quality."""
+
+    def make(**overrides: Any) -> KnowledgeBase:
+        return KnowledgeBase(settings_for(**overrides), embed_model=HashEmbedding())
 
     return make
 

@@ -35,6 +35,8 @@ UPLOAD, ADMIN_PAGE, INSPECTOR = (
     "pages/3_Source_inspector.py",
 )
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 
 def start(user: str | None = ADMIN) -> AppTest:
     """The app, run once (the chat page), signed in as `user` (None: not signed in)."""

@@ -14,6 +14,8 @@ from tests.llm_fakes import OpenAIStyleServer, reader
 from tests.test_app import INSPECTOR, ask, plain, start, texts
 from tests.test_generation import free_port
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

@@ -11,6 +11,8 @@ from kb.knowledge_base import KnowledgeBase
 from tests.app_helpers import ZEPHYR_NAME, ZEPHYR_PAGES, make_pdf, set_app_env
 from tests.test_app import ADMIN_PAGE, UPLOAD, start, texts
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 
 def test_upload_links_each_file_to_its_parse_report_on_the_admin_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

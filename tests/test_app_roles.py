@@ -33,6 +33,8 @@ from tests.app_helpers import (
 )
 from tests.test_app import ADMIN_PAGE, INSPECTOR, UPLOAD, ask, plain, sign_in, start, texts
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 ADMIN_PAGES = [UPLOAD, ADMIN_PAGE]
 
 

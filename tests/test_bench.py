@@ -16,7 +16,10 @@ from kb.ingest.sniff import sniff
 from tests.conftest import shared_data
 
 SCIFACT = shared_data("scifact")
-pytestmark = pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/scifact is absent")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/scifact is absent"),
+]
 
 
 def test_generated_corpus_has_every_format_with_pages(tmp_path: Path) -> None:

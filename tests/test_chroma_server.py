@@ -16,6 +16,8 @@ import pytest
 from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 
 def _free_port() -> int:
     with socket.socket() as s:

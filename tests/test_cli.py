@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import ROOT, SAMPLE_DOCS
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 
 def kb(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KB_DATA_DIR": str(data / "unused")}

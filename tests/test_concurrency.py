@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kb.config import load_settings
@@ -16,6 +17,8 @@ from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 
 from .test_crash import KB, env_for
+
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
 KBFactory = Callable[..., KnowledgeBase]
 

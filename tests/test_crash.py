@@ -15,12 +15,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
 
 from .conftest import SAMPLE_DOCS
+
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
 KB = str(Path(sys.executable).with_name("kb"))
 KILLS = 12  # the issue asks for 10 or more

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kb.eval.sweep import BM25_PARAMS, DENSE_WEIGHTS, METHODS
 from tests.test_cli import kb
+
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
 # Each query shares its words (or, for q4, only its meaning) with one document; d5-d8 are
 # distractors that share a word or two.

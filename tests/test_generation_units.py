@@ -277,6 +277,7 @@ def test_cost_line_splits_time_and_counts_tokens() -> None:
 
 
 # -- backends -------------------------------------------------------------------------------
+@pytest.mark.slow  # imports the LLM client libraries
 def test_backends_are_built_from_settings_and_the_key_stays_secret(tmp_path: Path) -> None:
     from llama_index.llms.ollama import Ollama
     from llama_index.llms.openai_like import OpenAILike

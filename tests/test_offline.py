@@ -7,12 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, SAMPLE_DOCS
+
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
 # Runs in a fresh interpreter so that nothing loaded earlier hides a run-time download:
 # every socket connection and DNS lookup raises and is recorded before kb is imported.
 _OFFLINE_SCRIPT = r"""
 import json, socket, sys
+
 attempts = []
 def refuse(*args, **kwargs):
     attempts.append(repr(args[:2]))

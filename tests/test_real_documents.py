@@ -26,6 +26,8 @@ from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
 from tests.conftest import HashEmbedding, shared_data
 
+pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
+
 KBFactory = Callable[..., KnowledgeBase]
 ROOT = Path(__file__).resolve().parent.parent
 REALDOCS = shared_data("realdocs-dev")

@@ -259,3 +259,15 @@ def test_a_keyword_index_saved_with_other_bm25_parameters_is_rebuilt(tmp_path: P
     # k1 changes the score itself: the parameters reach BM25.
     other = KeywordIndex.build(["a", "b"], ["hotel cap hotel", "per diem"], 3, (0.9, 0.5))
     assert other.search("hotel", 1)[0][1] != built.search("hotel", 1)[0][1]
+
+
+def test_the_fusion_is_described_as_configured() -> None:
+    from kb.search.fusion import describe
+
+    assert describe("weighted", 0.6, 0.4).startswith("weighted sum of min-max")
+    assert "dense 0.6, keyword 0.4" in describe("weighted", 0.6, 0.4)
+    assert describe("zscore", 0.5, 0.5).startswith(
+        "weighted sum of scores scaled by their standard deviation"
+    )
+    assert "reciprocal" not in describe("zscore")  # the Source inspector's old mislabel
+    assert describe("rrf", rrf_k=30).startswith("reciprocal-rank fusion (k=30")

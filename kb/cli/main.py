@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import kb  # noqa: F401  (sets the offline environment before anything heavy loads)
 from kb.cli.bench import add_bench_commands
@@ -16,7 +16,9 @@ from kb.cli.progress import ProgressLine
 from kb.cli.users import add_users_commands
 from kb.config import Settings, load_settings
 from kb.errors import KBError, UsageError
-from kb.ingest.pipeline import IngestOutcome
+
+if TYPE_CHECKING:  # only a type here: `kb --help` loads no engine
+    from kb.ingest.pipeline import IngestOutcome
 
 _ROOT_HELP = "kb: index company documents and answer questions from them, with sources."
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from kb.ingest.pipeline import IngestOutcome
+if TYPE_CHECKING:  # only a type here: `kb --help` loads no engine
+    from kb.ingest.pipeline import IngestOutcome
 
 
 class ProgressLine:

@@ -108,3 +108,15 @@ def fuse(
         )
         for i in ids
     ]
+
+
+def describe(
+    method: str, dense_weight: float = 0.5, keyword_weight: float = 0.5, rrf_k: int = 60
+) -> str:
+    """How `fuse` combines the legs with these settings, in words for the Source inspector."""
+    weights = f"dense {dense_weight:g}, keyword {keyword_weight:g}"
+    if method == "rrf":
+        return f"reciprocal-rank fusion (k={rrf_k}; {weights})"
+    if method == "zscore":
+        return f"weighted sum of scores scaled by their standard deviation ({weights})"
+    return f"weighted sum of min-max normalised scores ({weights})"

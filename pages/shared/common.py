@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Literal, NoReturn
 
 import streamlit as st
@@ -13,6 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from kb.config import load_settings
 from kb.errors import KBError
 from kb.ingest.pipeline import IngestOutcome
+from kb.ingest.sniff import EXTENSIONS
 from kb.knowledge_base import KnowledgeBase
 from kb.security.principals import Principal
 from pages.shared.format import ui
@@ -23,7 +25,7 @@ from pages.shared.signin import require_admin, require_user, sidebar
 def get_kb() -> KnowledgeBase:
     """The one KnowledgeBase of this process, shared by every session (it is thread-safe)."""
     base = KnowledgeBase(load_settings())
-    base.preload_parsers()
+    base.preload()
     return base
 
 
@@ -48,12 +50,22 @@ def open_kb() -> KnowledgeBase:
         fail(str(exc))
 
 
+def should_index_samples(base: KnowledgeBase) -> bool:
+    """First run: nothing was ever indexed (generation 0) and the sample folder has files.
+
+    A store emptied on purpose by an admin has a later generation and stays empty."""
+    folder = Path(base.settings.sample_docs_dir)
+    if not base.is_empty() or not base.never_used() or not folder.is_dir():
+        return False
+    return any(p.suffix.lower() in EXTENSIONS for p in folder.iterdir())
+
+
 def index_samples_on_first_run(base: KnowledgeBase) -> None:
     """On a store that never held a document, index the sample folder with a progress bar."""
     tried, lock = _sample_runs()
     key = str(base.settings.data_dir)
     with lock:
-        if key in tried or not ui.should_index_samples(base):
+        if key in tried or not should_index_samples(base):
             return
         tried.add(key)
     folder = base.settings.sample_docs_dir

@@ -234,16 +234,6 @@ def progress_text(done: int, total: int, outcome: IngestOutcome) -> str:
     return f"{done} of {total} files done (last: {outcome.name}, {outcome.status})"
 
 
-def should_index_samples(base: KnowledgeBase) -> bool:
-    """First run: nothing was ever indexed (generation 0) and the sample folder has files.
-
-    A store emptied on purpose by an admin has a later generation and stays empty."""
-    folder = Path(base.settings.sample_docs_dir)
-    if not base.is_empty() or not base.never_used() or not folder.is_dir():
-        return False
-    return any(p.suffix.lower() in EXTENSIONS for p in folder.iterdir())
-
-
 # -- admin ------------------------------------------------------------------------------------
 def ingested_at(doc: Document) -> datetime:
     """When the live version was ingested (UTC)."""
