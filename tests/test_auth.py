@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.config import load_settings
-from kb.errors import ConfigError
+from kb.errors import ConfigError, UserError
 from kb.security.auth import (
     BOOTSTRAP_ADMIN,
     WRONG_CREDENTIALS,
@@ -21,7 +21,7 @@ from kb.security.auth import (
     oidc_providers,
 )
 from kb.security.principals import Principal
-from kb.security.users import UserError, UsersFile
+from kb.security.users import UsersFile
 
 PW = "correct horse battery staple"
 

@@ -1,4 +1,8 @@
-"""`kb bench corpus|ingest|query|all`."""
+"""`kb bench corpus|ingest|query|all`.
+
+Each command imports its measurement module when it runs: they load the storage engines and
+the model, which `kb --help` and the quick commands must not wait for.
+"""
 
 from __future__ import annotations
 

@@ -16,9 +16,12 @@ from kb.cli.progress import ProgressLine
 from kb.cli.users import add_users_commands
 from kb.config import Settings, load_settings
 from kb.errors import KBError, UsageError
+from kb.ingest.report import summary
+from kb.ingest.sources import expand_paths
 
-if TYPE_CHECKING:  # only a type here: `kb --help` loads no engine
+if TYPE_CHECKING:  # only types here: `kb --help` loads no engine
     from kb.ingest.pipeline import IngestOutcome
+    from kb.knowledge_base import KnowledgeBase
 
 _ROOT_HELP = "kb: index company documents and answer questions from them, with sources."
 
@@ -40,7 +43,8 @@ def _report(outcomes: list[IngestOutcome], as_json: bool) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def _open(settings: Settings) -> Any:
+def _open(settings: Settings) -> KnowledgeBase:
+    # Imported here: `kb --help` and `kb users` never load the storage engines.
     from kb.knowledge_base import KnowledgeBase
 
     return KnowledgeBase(settings)
@@ -48,15 +52,12 @@ def _open(settings: Settings) -> Any:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """kb ingest PATH...: add or replace files and folders."""
-    from kb.ingest.parsing import preload
-    from kb.knowledge_base import expand_paths
-
     sources = expand_paths(args.paths)  # a missing path fails before the model loads
-    preload()  # the parsers load while the embedding model does
     base = _open(settings)
     if args.if_empty and not base.is_empty():
         print(f"{len(base.documents())} documents already indexed; nothing to do")
         return 0
+    base.preload()  # parsers and model load in the background while files are read
     line = ProgressLine("ingest")
     return _report(base.ingest(sources, line, status=line.status), args.json)
 
@@ -86,8 +87,6 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
 
 def _show_document(doc: Any, as_json: bool) -> int:
     """A document's registry entry and its parse report."""
-    from kb.ingest.report import summary
-
     if as_json:
         _emit(doc.to_dict())
         return 0

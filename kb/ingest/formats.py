@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from email.message import Message
 
 from kb.ingest.blocks import Block
+from kb.ingest.tables import html_to_text
 
 # A sniffed dialect is trusted only among these: a stray character in a short file must not
 # become the delimiter.
@@ -65,8 +66,6 @@ def parse_message(data: bytes) -> Message:
 def email_body_blocks(msg: Message) -> list[Block]:
     """Blocks from every text part of an e-mail (digests and odd nesting included): the
     fallback when unstructured cannot take the message apart."""
-    from kb.ingest.tables import html_to_text
-
     blocks: list[Block] = []
     subjects = [m.get("Subject") for m in msg.walk() if m.get("Subject")]
     for part in _parts(msg):

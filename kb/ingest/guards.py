@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from kb.config import Settings
 from kb.errors import IngestError, UnsupportedFileError
-from kb.ingest import pdf
+from kb.ingest import ocr, pdf
 
 MAX_NAME_CHARS = 200  # longer names are cut (keeping the extension): they are labels, not paths
 # Format and control characters that make a name lie about itself: bidi overrides
@@ -90,8 +90,6 @@ def check_pdf(data: bytes, max_pages: int) -> None:
 
 def explain_empty_pdf(data: bytes, name: str, ocr_on: bool) -> str:
     """Why a PDF yielded no text: its pages are images (OCR off or found nothing) or blank."""
-    from kb.ingest import ocr
-
     try:
         import pypdfium2 as pdfium
 

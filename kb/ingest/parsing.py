@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.errors import EmptyDocumentError, IngestError
-from kb.ingest import nlp
+from kb.ingest import formats, nlp, ocr
 from kb.ingest.blocks import Block
-from kb.ingest.pdf import pdf_heading
-from kb.ingest.sniff import decode_text
+from kb.ingest.guards import explain_empty_pdf
+from kb.ingest.pdf import pdf_heading, read_pdf
+from kb.ingest.sniff import decode_text, sniff, text_encoding
 from kb.ingest.tables import html_table_rows
 from kb.logs import first_line
 
@@ -177,8 +178,6 @@ def _to_blocks(kind: str, elements: list[Any]) -> list[Block]:
 
 def _utf8_email(data: bytes) -> bytes:
     # A UTF-16 export of a message: the parser reads headers as bytes.
-    from kb.ingest.sniff import text_encoding
-
     codec = text_encoding(data[:4096])
     return decode_text(data).encode("utf-8") if codec and codec != "utf-8-sig" else data
 
@@ -186,8 +185,6 @@ def _utf8_email(data: bytes) -> bytes:
 def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | None = None) -> Parsed:
     """Parse with unstructured; some formats fall back to kb's own readers (kb.ingest.formats) when
     it trips on a valid file (ragged CSV, MIME digests)."""
-    from kb.ingest import formats
-
     warnings: list[str] = []
     try:
         blocks = _to_blocks(kind, _partition(kind, data))
@@ -208,8 +205,6 @@ def _unstructured(kind: str, data: bytes, name: str, options: ParseOptions | Non
         log.info("unstructured could not read %s (%s); read by the %s", name, exc, parser)
         warnings.append(f"read by the {parser}: unstructured failed ({first_line(exc, 80)})")
     if kind == "eml":
-        from kb.ingest.sniff import sniff
-
         msg = formats.parse_message(_utf8_email(data))
         if not any(b.text.strip() for b in blocks if b.kind != "EmailHeader"):
             # unstructured found no body (a MIME digest: messages inside the message)
@@ -243,8 +238,6 @@ def _pictures_read(
 ) -> tuple[list[Block], int]:
     """OCR of the pictures on slides without text (a deck of scans or photographed tables),
     or of a Word file's pictures when it has no text at all."""
-    from kb.ingest import formats, ocr
-
     texts = {b.page for b in blocks if b.text.strip()}
     todo: dict[int | None, list[bytes]]
     try:
@@ -287,8 +280,6 @@ def _merge_slides(blocks: list[Block], extra: list[Block]) -> list[Block]:
 
 
 def _image(data: bytes, name: str, options: ParseOptions) -> Parsed:
-    from kb.ingest import ocr
-
     if options.tesseract is None:
         raise EmptyDocumentError(f"{name} is an image and needs OCR: {ocr.OCR_OFF}")
     frames = ocr.images_of(data)
@@ -313,8 +304,6 @@ def parse_document(
     """Parse `data` of format `kind`; raise IngestError when it fails or yields no text."""
     options = options or ParseOptions()
     if kind == "pdf":
-        from kb.ingest.pdf import read_pdf
-
         deadline = time.monotonic() + options.timeout
         read = read_pdf(
             data,
@@ -338,8 +327,6 @@ def parse_document(
         parsed = _unstructured(kind, data, name, options)
     if not any(b.text.strip() for b in parsed.blocks):
         if kind == "pdf":
-            from kb.ingest.guards import explain_empty_pdf
-
             raise EmptyDocumentError(explain_empty_pdf(data, name, options.tesseract is not None))
         raise EmptyDocumentError(f"{name} yielded no text: the file has no readable text")
     return parsed

@@ -7,8 +7,9 @@ from typing import Any
 import streamlit as st
 
 from kb.config import Settings
+from kb.errors import SignInError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.auth import Authenticator, SignInError, oidc_providers
+from kb.security.auth import Authenticator, oidc_providers
 from kb.security.principals import Principal
 
 SESSION_KEY = "kb_session"  # a kb.security.auth.Session after a password sign-in
