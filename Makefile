@@ -11,7 +11,7 @@ PORT ?= 8501
 
 LOCAL_STAMP := $(VENV)/.local-llm
 
-.PHONY: install local-llm run test lint bench chromium ocr clean screenshots
+.PHONY: install local-llm run test test-fast lint bench chromium ocr clean screenshots
 
 install: $(STAMP)
 
@@ -59,6 +59,11 @@ chromium:
 # model, so they need local-llm (its build fits CI's 90 minutes: ~16 min, then cached).
 test: install local-llm chromium ocr
 	KB_SCREENSHOTS_DIR=test-artifacts/screenshots $(BIN)/python -m pytest -q
+
+# The fast tier: every test not marked `slow` (no real model, AppTest, subprocess, server or
+# browser; tests/conftest.py marks them), on fakes whose vectors depend on the text.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 screenshots: install chromium
 	$(BIN)/python -m pytest -q tests/test_e2e_browser.py

@@ -259,3 +259,20 @@ def test_fast_commands_load_no_engine(command: list[str], tmp_path: Path) -> Non
     )
     assert "EXIT 0" in out.stdout or "EXIT None" in out.stdout, out.stdout + out.stderr
     assert "LOADED []" in out.stdout, out.stdout
+
+
+def _box(text: str) -> list[str]:
+    """The drawn box (┌ ... ┘) in a docstring or README, its lines stripped."""
+    m = re.search(r"┌[^\n]*\n(?:[ \t]*│[^\n]*\n)+[ \t]*└[^\n]*", text)
+    return [ln.strip() for ln in m.group(0).splitlines()] if m else []
+
+
+def test_each_stage_package_carries_its_box_of_the_readme_diagram() -> None:
+    readme = [ln.strip() for ln in (ROOT / "README.md").read_text().splitlines()]
+    packages = [name for line in STAGES[:-1] for name in line if name != "knowledge_base"]
+    for name in packages:
+        doc = __import__(f"kb.{name}", fromlist=["_"]).__doc__ or ""
+        box = _box(doc)
+        assert box and box[0].startswith(f"┌ kb/{name} "), name
+        start = readme.index(box[0])  # the README draws the same box, line for line
+        assert readme[start : start + len(box)] == box, name

@@ -96,13 +96,6 @@ def test_answer_markdown_draws_citation_markers_and_escapes_the_rest() -> None:
     assert "\\(max\\)\\." in md and "\\*also\\*" in md
 
 
-def test_stream_pieces_rebuild_the_text_quickly() -> None:
-    text = "one two  three\nfour " * 20
-    started = time.perf_counter()
-    assert "".join(ui.stream_pieces(text, seconds=0.2)) == text
-    assert time.perf_counter() - started < 1.0
-
-
 # -- scores and sources -------------------------------------------------------------------------
 def test_format_score() -> None:
     assert ui.format_score(None, "dense") == "—"
@@ -126,13 +119,6 @@ def test_source_title_and_hit_for() -> None:
     answer = Answer("q", "a [1]", [c], [hit("other"), h], True)
     assert ui.hit_for(answer, c) is h
     assert ui.hit_for(Answer("q", "a", [c], [hit("other")], True), c) is None
-
-
-def test_timing_line() -> None:
-    answer = Answer("q", "a", [], [], True, timings={"retrieval": 0.12, "generation": 0.003})
-    line = ui.timing_line(ui.ChatTurn("q", answer, 0.2))
-    assert line == "Answered in 200 ms (retrieval 120 ms, generation 3 ms)"
-    assert ui.timing_line(ui.ChatTurn("q", None, 1.5, "boom")) == "Answered in 1.50 s"
 
 
 def test_mime_and_pdf() -> None:

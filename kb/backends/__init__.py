@@ -1,4 +1,10 @@
-"""The one place where concrete SDKs (Chroma, the embedding model, generators) are built."""
+"""Backends: where the concrete SDKs (Chroma, the embedding model, generators) are built.
+
+    ┌ kb/backends ───────────────────────────────────────────────────────────────┐
+    │ the concrete SDKs, built here only: Chroma (embedded or server), the       │
+    │ embedding model (loaded on first use), language models (build_llm)         │
+    └────────────────────────────────────────────────────────────────────────────┘
+"""
 
 from __future__ import annotations
 

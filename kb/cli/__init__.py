@@ -1,7 +1,7 @@
-"""The `kb` command.
+"""CLI: the `kb` command.
 
-┌ cli ────────────────────────────────────────────────────────────┐
-│ main (ingest, docs, reindex, search, ask, check)  users  progress│
-│ eval (kb eval beir|golden|answers)  bench (kb bench ...)         │
-└─────────────────────────────────────────────────────────────────┘
+    ┌ kb/cli ────────────────────────────────────────────────────────────────────┐
+    │ main (ingest, docs, reindex, search, ask, check)  users  progress          │
+    │ eval (kb eval ...)  bench (kb bench ...)                                   │
+    └────────────────────────────────────────────────────────────────────────────┘
 """

@@ -1,8 +1,9 @@
-"""Index: what is stored and kept in agreement.
+"""Index: what is stored, and kept in agreement.
 
-┌ index ─────────────────────────────────────────────────────────────┐
-│ registry (SQLite: documents, live versions, journal)  ids, text     │
-│ store (Chroma chunks)   keyword (BM25)   snapshot (what readers see)│
-│ locking (one writer)    integrity (check, sweep)                    │
-└────────────────────────────────────────────────────────────────────┘
+    ┌ kb/index ──────────────────────────────────────────────────────────────────┐
+    │ registry (SQLite: documents, live versions, journal)  store (Chroma)       │
+    │ keyword (BM25, rebuilt per change)  snapshot (what readers see)            │
+    │ locking (one writer)  integrity (check, sweep)  ids, text (chunk ids and   │
+    │ what each chunk is indexed as)                                             │
+    └────────────────────────────────────────────────────────────────────────────┘
 """

@@ -130,12 +130,6 @@ class Registry:
         with self._conn() as conn:
             return int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
-    def acl_generation(self) -> int:
-        """A counter that changes whenever a document's access groups change."""
-        with self._conn() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key='acl_generation'").fetchone()
-            return int(row[0])
-
     def counters(self) -> dict[str, int]:
         """generation, acl_generation and writes, read together."""
         with self._conn() as conn:
@@ -145,12 +139,6 @@ class Registry:
         """(generation, acl_generation), read together: what a reader's view depends on."""
         c = self.counters()
         return c["generation"], c["acl_generation"]
-
-    def writes(self) -> int:
-        """A counter every finished write (ingest, re-index, delete, sweep) bumps: a process
-        seeing it move without having written itself reloads its copy of the vector store."""
-        with self._conn() as conn:
-            return int(conn.execute("SELECT value FROM meta WHERE key='writes'").fetchone()[0])
 
     def touch(self) -> int:
         """Bump the writes counter; returns its new value."""

@@ -88,15 +88,6 @@ def answer_markdown(text: str) -> str:
     return _MARKER.sub(r":blue[**\\[\1\\]**]", escape_markdown(text))
 
 
-def stream_pieces(markdown: str, seconds: float = 0.8) -> Iterator[str]:
-    """The markdown word by word over about `seconds`, for st.write_stream to show it arrive."""
-    pieces = re.split(r"(?<=\s)", markdown)
-    delay = min(0.03, seconds / max(len(pieces), 1))
-    for piece in pieces:
-        yield piece
-        time.sleep(delay)
-
-
 # -- answers and sources ----------------------------------------------------------------------
 @dataclass
 class ChatTurn:
@@ -111,15 +102,6 @@ class ChatTurn:
 def format_seconds(seconds: float) -> str:
     """A duration for people: milliseconds below one second."""
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def timing_line(turn: ChatTurn) -> str:
-    """The caption under an answer: the time taken and where it went."""
-    line = f"Answered in {format_seconds(turn.seconds)}"
-    if turn.answer and turn.answer.timings:
-        parts = [f"{k} {format_seconds(v)}" for k, v in turn.answer.timings.items()]
-        line += f" ({', '.join(parts)})"
-    return line
 
 
 def format_score(value: float | None, kind: str) -> str:
