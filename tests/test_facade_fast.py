@@ -38,7 +38,9 @@ def test_add_find_replace_delete_and_stay_consistent(fake_kb: Factory, tmp_path:
     hits = base.search("fish soup thursday", k=1, mode="keyword")
     assert hits[0].name == "canteen.pdf" and hits[0].page == 1
 
-    again = base.ingest([_pdf(tmp_path, "canteen.pdf", ["The canteen serves fish soup every Thursday."])])
+    again = base.ingest(
+        [_pdf(tmp_path, "canteen.pdf", ["The canteen serves fish soup every Thursday."])]
+    )
     assert again[0].status == "unchanged"
     new = base.ingest([_pdf(tmp_path, "canteen.pdf", ["The canteen now serves ramen on Fridays."])])
     assert new[0].status == "replaced"

@@ -1,9 +1,9 @@
 """Backends: where the concrete SDKs (Chroma, the embedding model, generators) are built.
 
-    ┌ kb/backends ───────────────────────────────────────────────────────────────┐
-    │ the concrete SDKs, built here only: Chroma (embedded or server), the       │
-    │ embedding model (loaded on first use), language models (build_llm)         │
-    └────────────────────────────────────────────────────────────────────────────┘
+┌ kb/backends ───────────────────────────────────────────────────────────────┐
+│ the concrete SDKs, built here only: Chroma (embedded or server), the       │
+│ embedding model (loaded on first use), language models (build_llm)         │
+└────────────────────────────────────────────────────────────────────────────┘
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """CLI: the `kb` command.
 
-    ┌ kb/cli ────────────────────────────────────────────────────────────────────┐
-    │ main (ingest, docs, reindex, search, ask, check)  users  progress          │
-    │ eval (kb eval ...)  bench (kb bench ...)                                   │
-    └────────────────────────────────────────────────────────────────────────────┘
+┌ kb/cli ────────────────────────────────────────────────────────────────────┐
+│ main (ingest, docs, reindex, search, ask, check)  users  progress          │
+│ eval (kb eval ...)  bench (kb bench ...)                                   │
+└────────────────────────────────────────────────────────────────────────────┘
 """

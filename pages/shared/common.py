@@ -1,9 +1,7 @@
-"""Streamlit glue every page shares: the cached KnowledgeBase, first-run indexing, page set-up."""
+"""Streamlit glue every page shares: the cached KnowledgeBase, errors on the page, page set-up."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Literal, NoReturn
 
 import streamlit as st
@@ -13,11 +11,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kb.config import load_settings
 from kb.errors import KBError
-from kb.ingest.pipeline import IngestOutcome
-from kb.ingest.sniff import EXTENSIONS
 from kb.knowledge_base import KnowledgeBase
 from kb.security.principals import Principal
-from pages.shared.format import ui
+from pages.shared.first_run import index_samples_on_first_run
 from pages.shared.signin import require_admin, require_user, sidebar
 
 
@@ -27,13 +23,6 @@ def get_kb() -> KnowledgeBase:
     base = KnowledgeBase(load_settings())
     base.preload()
     return base
-
-
-@st.cache_resource
-def _sample_runs() -> tuple[set[str], threading.Lock]:
-    # Data dirs whose first-run indexing this process already tried (a batch that failed
-    # entirely must not be retried on every rerun), and a lock so one session does it.
-    return set(), threading.Lock()
 
 
 def fail(message: str) -> NoReturn:
@@ -48,45 +37,6 @@ def open_kb() -> KnowledgeBase:
         return get_kb()
     except KBError as exc:
         fail(str(exc))
-
-
-def should_index_samples(base: KnowledgeBase) -> bool:
-    """First run: nothing was ever indexed (generation 0) and the sample folder has files.
-
-    A store emptied on purpose by an admin has a later generation and stays empty."""
-    folder = Path(base.settings.sample_docs_dir)
-    if not base.is_empty() or not base.never_used() or not folder.is_dir():
-        return False
-    return any(p.suffix.lower() in EXTENSIONS for p in folder.iterdir())
-
-
-def index_samples_on_first_run(base: KnowledgeBase) -> None:
-    """On a store that never held a document, index the sample folder with a progress bar."""
-    tried, lock = _sample_runs()
-    key = str(base.settings.data_dir)
-    with lock:
-        if key in tried or not should_index_samples(base):
-            return
-        tried.add(key)
-    folder = base.settings.sample_docs_dir
-    label = f"First run: indexing the sample documents in {ui.escape_markdown(str(folder))}"
-    with st.status(label, expanded=True) as box:
-        bar = st.progress(0.0, text="Reading the first file (loading the parsers takes a moment)")
-
-        def progress(done: int, total: int, outcome: IngestOutcome) -> None:
-            bar.progress(done / total, text=ui.progress_text(done, total, outcome))
-            st.markdown(ui.outcome_markdown(outcome))
-
-        try:
-            outcomes = base.ingest_paths([folder], progress)
-        except KBError as exc:
-            box.update(label="Indexing the sample documents failed", state="error")
-            fail(str(exc))
-        box.update(
-            label=f"Sample documents indexed: {ui.batch_summary(outcomes)}",
-            state="complete",
-            expanded=False,
-        )
 
 
 ENTRY_SCRIPT = "streamlit_app.py"
