@@ -15,27 +15,37 @@ from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb import logs
-from kb.answer.answerer import Answerer
-from kb.answer.extractive import Answer
-from kb.answer.generation import AnswerStream
+from kb.answer import Answer, Answerer, AnswerStream
 from kb.backends import build_embedding, build_vector_store
 from kb.backends.llm import build_llm
 from kb.config import Settings
 from kb.errors import NotFoundError, PermissionDeniedError, UsageError
-from kb.index.integrity import Checker, Sweeper
-from kb.index.locking import WriteLock
-from kb.index.registry import Document, Registry
-from kb.index.snapshot import Snapshot, Snapshots
-from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
-from kb.ingest import ocr, parsing
-from kb.ingest.embed_cache import EmbeddingCache
-from kb.ingest.pipeline import Ingestor, IngestOutcome, Progress
-from kb.ingest.recovery import Recovery
-from kb.ingest.sources import Source, expand_paths
+from kb.index import (
+    Checker,
+    ChunkStore,
+    Document,
+    Registry,
+    Snapshot,
+    Snapshots,
+    StoredChunk,
+    Sweeper,
+    WriteLock,
+    parse_chunk_id,
+)
+from kb.ingest import (
+    EmbeddingCache,
+    Ingestor,
+    IngestOutcome,
+    Progress,
+    Recovery,
+    Source,
+    expand_paths,
+    ocr,
+    parsing,
+)
 from kb.layout import DataDir
-from kb.search.retrieval import Hit, Mode, Searcher, Trace
-from kb.security.audit import AuditEvent, AuditLog
-from kb.security.principals import SYSTEM, Principal, normalize_groups, require_admin
+from kb.search import Hit, Mode, Searcher, Trace
+from kb.security import SYSTEM, AuditEvent, AuditLog, Principal, normalize_groups, require_admin
 
 
 class KnowledgeBase:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.errors import KBError
-from kb.ingest.pipeline import IngestOutcome, Source
+from kb.ingest import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
 from pages.shared.format import trust, ui
 from pages.shared.identity import authenticator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.errors import KBError
-from kb.search.fusion import describe as describe_fusion
+from kb.search import describe_fusion
 from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
 from pages.shared.format import answer_text, ui

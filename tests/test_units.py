@@ -262,12 +262,12 @@ def test_a_keyword_index_saved_with_other_bm25_parameters_is_rebuilt(tmp_path: P
 
 
 def test_the_fusion_is_described_as_configured() -> None:
-    from kb.search.fusion import describe
+    from kb.search.fusion import describe_fusion
 
-    assert describe("weighted", 0.6, 0.4).startswith("weighted sum of min-max")
-    assert "dense 0.6, keyword 0.4" in describe("weighted", 0.6, 0.4)
-    assert describe("zscore", 0.5, 0.5).startswith(
+    assert describe_fusion("weighted", 0.6, 0.4).startswith("weighted sum of min-max")
+    assert "dense 0.6, keyword 0.4" in describe_fusion("weighted", 0.6, 0.4)
+    assert describe_fusion("zscore", 0.5, 0.5).startswith(
         "weighted sum of scores scaled by their standard deviation"
     )
-    assert "reciprocal" not in describe("zscore")  # the Source inspector's old mislabel
-    assert describe("rrf", rrf_k=30).startswith("reciprocal-rank fusion (k=30")
+    assert "reciprocal" not in describe_fusion("zscore")  # the Source inspector's old mislabel
+    assert describe_fusion("rrf", rrf_k=30).startswith("reciprocal-rank fusion (k=30")

@@ -6,3 +6,11 @@
 │ streamed) ─► verify (each sentence against the passage it cites)           │
 └────────────────────────────────────────────────────────────────────────────┘
 """
+
+from __future__ import annotations
+
+from kb.answer.answerer import Answerer
+from kb.answer.extractive import Answer, Citation
+from kb.answer.generation import AnswerStream
+
+__all__ = ["Answer", "AnswerStream", "Answerer", "Citation"]

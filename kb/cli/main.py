@@ -16,11 +16,9 @@ from kb.cli.progress import ProgressLine
 from kb.cli.users import add_users_commands
 from kb.config import Settings, load_settings
 from kb.errors import KBError, UsageError
-from kb.ingest.report import summary
-from kb.ingest.sources import expand_paths
 
 if TYPE_CHECKING:  # only types here: `kb --help` loads no engine
-    from kb.ingest.pipeline import IngestOutcome
+    from kb.ingest import IngestOutcome
     from kb.knowledge_base import KnowledgeBase
 
 _ROOT_HELP = "kb: index company documents and answer questions from them, with sources."
@@ -52,6 +50,8 @@ def _open(settings: Settings) -> KnowledgeBase:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """kb ingest PATH...: add or replace files and folders."""
+    from kb.ingest import expand_paths  # the ingest stage: loaded by the commands that use it
+
     sources = expand_paths(args.paths)  # a missing path fails before the model loads
     base = _open(settings)
     if args.if_empty and not base.is_empty():
@@ -87,6 +87,8 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
 
 def _show_document(doc: Any, as_json: bool) -> int:
     """A document's registry entry and its parse report."""
+    from kb.ingest import summary  # the ingest stage: loaded by the commands that use it
+
     if as_json:
         _emit(doc.to_dict())
         return 0

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only a type here: `kb --help` loads no engine
-    from kb.ingest.pipeline import IngestOutcome
+    from kb.ingest import IngestOutcome
 
 
 class ProgressLine:

@@ -11,7 +11,7 @@ from typing import Any
 from kb.config import Settings
 from kb.errors import NotFoundError, UsageError
 from kb.layout import DataDir
-from kb.security.audit import AuditLog
+from kb.security import ROLES, AuditLog, UsersFile
 from kb.security.auth import (
     BOOTSTRAP_ADMIN,
     Authenticator,
@@ -19,7 +19,6 @@ from kb.security.auth import (
     open_users,
     users_path,
 )
-from kb.security.users import ROLES, UsersFile
 
 
 def read_password(prompt_twice: bool = True) -> str:

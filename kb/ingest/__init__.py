@@ -10,3 +10,24 @@
 
 Modules import their parsers lazily: importing this package loads no parser or model.
 """
+
+from __future__ import annotations
+
+from kb.ingest.embed_cache import EmbeddingCache
+from kb.ingest.pipeline import Ingestor, IngestOutcome, Progress
+from kb.ingest.recovery import Recovery
+from kb.ingest.report import summary
+from kb.ingest.sniff import EXTENSIONS
+from kb.ingest.sources import Source, expand_paths
+
+__all__ = [
+    "EXTENSIONS",
+    "EmbeddingCache",
+    "IngestOutcome",
+    "Ingestor",
+    "Progress",
+    "Recovery",
+    "Source",
+    "expand_paths",
+    "summary",
+]

@@ -5,3 +5,10 @@
 │ what the user may read ─► fusion (weighted, z-score or RRF) ─► top-k Hits  │
 └────────────────────────────────────────────────────────────────────────────┘
 """
+
+from __future__ import annotations
+
+from kb.search.fusion import Fused, describe_fusion
+from kb.search.retrieval import Hit, Mode, Searcher, Trace
+
+__all__ = ["Fused", "Hit", "Mode", "Searcher", "Trace", "describe_fusion"]

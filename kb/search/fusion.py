@@ -110,7 +110,7 @@ def fuse(
     ]
 
 
-def describe(
+def describe_fusion(
     method: str, dense_weight: float = 0.5, keyword_weight: float = 0.5, rrf_k: int = 60
 ) -> str:
     """How `fuse` combines the legs with these settings, in words for the Source inspector."""

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import streamlit as st
 
 from kb.errors import KBError
-from kb.index.registry import Document
+from kb.index import Document
 from kb.knowledge_base import KnowledgeBase
-from kb.security.principals import Principal
+from kb.security import Principal
 from pages.shared.admin_actions import FLASH_KEY
 from pages.shared.format import trust, ui
 from pages.shared.identity import authenticator

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import streamlit as st
 
 from kb.errors import KBError
-from kb.ingest.pipeline import IngestOutcome
+from kb.ingest import IngestOutcome
 from kb.knowledge_base import KnowledgeBase
-from kb.security.principals import Principal
+from kb.security import Principal
 from pages.shared.format import ui
 
 FLASH_KEY = "admin_flash"

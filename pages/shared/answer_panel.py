@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.answer.extractive import Answer
+from kb.answer import Answer
 from pages.shared.format import answer_text, ui
 
 CHECK_COLUMNS = {

@@ -6,8 +6,7 @@ import streamlit as st
 
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.audit import ACTIONS
-from kb.security.principals import Principal
+from kb.security import ACTIONS, Principal
 from pages.shared.format import trust, ui
 
 SHOWN = 500  # newest events read into the table; the CSV export has them all

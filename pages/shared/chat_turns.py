@@ -8,7 +8,7 @@ import streamlit as st
 
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.principals import Principal
+from kb.security import Principal
 from pages.shared.format import answer_text, trust, ui
 from pages.shared.sources import render_sources
 

@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from kb.config import load_settings
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.principals import Principal
+from kb.security import Principal
 from pages.shared.first_run import index_samples_on_first_run
 from pages.shared.signin import require_admin, require_user, sidebar
 

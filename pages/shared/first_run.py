@@ -8,8 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from kb.errors import KBError
-from kb.ingest.pipeline import IngestOutcome
-from kb.ingest.sniff import EXTENSIONS
+from kb.ingest import EXTENSIONS, IngestOutcome
 from kb.knowledge_base import KnowledgeBase
 from pages.shared.format import ui
 

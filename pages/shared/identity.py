@@ -9,8 +9,7 @@ import streamlit as st
 from kb.config import Settings
 from kb.errors import SignInError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.auth import Authenticator, oidc_providers
-from kb.security.principals import Principal
+from kb.security import Authenticator, Principal, oidc_providers
 
 SESSION_KEY = "kb_session"  # a kb.security.auth.Session after a password sign-in
 OIDC_SEEN_KEY = "kb_oidc_seen"  # the OIDC identity whose sign-in this session audited

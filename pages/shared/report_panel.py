@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from kb.index.registry import Document
-from kb.ingest.report import summary
-from kb.security.principals import Principal
+from kb.index import Document
+from kb.ingest import summary
+from kb.security import Principal
 from pages.shared.format import ui
 
 

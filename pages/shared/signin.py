@@ -8,8 +8,7 @@ import streamlit as st
 
 from kb.errors import SignInError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator
-from kb.security.principals import Principal
+from kb.security import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, Principal
 from pages.shared.format import trust
 from pages.shared.identity import (
     OIDC_ERROR_KEY,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit import runtime
 
-from kb.answer.extractive import Answer, Citation
+from kb.answer import Answer, Citation
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from kb.security.principals import Principal
+from kb.security import Principal
 from pages.shared.format import ui
 
 

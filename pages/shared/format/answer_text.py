@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kb.answer.extractive import Answer
+from kb.answer import Answer
 from kb.answer.verify import SentenceCheck, render
 from pages.shared.format.ui import answer_markdown, escape_markdown, format_seconds
 

@@ -7,9 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kb.answer.extractive import Answer
-from kb.security.audit import AuditEvent
-from kb.security.principals import EVERYONE, Principal
+from kb.answer import Answer
+from kb.security import EVERYONE, AuditEvent, Principal
 from pages.shared.format.ui import escape_markdown
 
 NOBODY_CAN_SIGN_IN = (

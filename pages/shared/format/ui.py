@@ -11,17 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.answer.extractive import Answer, Citation
-from kb.index.keyword import tokenize
-from kb.index.registry import Document
-from kb.ingest.pipeline import IngestOutcome
-from kb.ingest.sniff import EXTENSIONS
-from kb.search.fusion import Fused
-from kb.search.retrieval import Hit
+from kb.answer import Answer, Citation
+from kb.index import Document, tokenize
+from kb.ingest import EXTENSIONS, IngestOutcome
+from kb.search import Fused, Hit
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
-    from kb.security.principals import Principal
+    from kb.security import Principal
 
 # Every character Streamlit's markdown gives a meaning to: CommonMark punctuation, GFM tables
 # and strikethrough, `$` for LaTeX, `:` for colour directives and icons, `=` for setext titles.
