@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import streamlit as st
 
@@ -24,7 +23,7 @@ def should_index_samples(base: KnowledgeBase) -> bool:
     """First run: nothing was ever indexed (generation 0) and the sample folder has files.
 
     A store emptied on purpose by an admin has a later generation and stays empty."""
-    folder = Path(base.settings.sample_docs_dir)
+    folder = base.settings.sample_docs_dir
     if not base.is_empty() or not base.never_used() or not folder.is_dir():
         return False
     return any(p.suffix.lower() in EXTENSIONS for p in folder.iterdir())
