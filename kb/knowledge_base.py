@@ -32,6 +32,7 @@ from kb.index import (
     WriteLock,
     parse_chunk_id,
 )
+from kb.index.ownership import foreign, not_owner, require_owner
 from kb.ingest import (
     EmbeddingCache,
     Ingestor,
@@ -170,10 +171,12 @@ class KnowledgeBase:
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """The write lock, with interrupted work finished first and the sweep after."""
-        with self.lock.hold(), self.snapshots.writing(finish=self.registry.touch):
-            self._recover()
-            yield
-            self._after_write()
+        with self.lock.hold():
+            require_owner(self.store, self.registry.id, self.settings, self.paths.root)
+            with self.snapshots.writing(finish=self.registry.touch):
+                self._recover()
+                yield
+                self._after_write()
 
     def _recover(self) -> None:
         """Finish what a crashed writer left (lock held); reports go to the audit log."""
@@ -407,4 +410,6 @@ class KnowledgeBase:
     def check(self) -> list[str]:
         """Disagreements between registry, Chroma, keyword index and originals, and work a
         crash interrupted (empty: consistent)."""
+        if foreign(self.store, self.registry.id):  # its chunks are not orphans: not ours
+            return [not_owner(self.settings, self.paths.root)]
         return self.checker.check()

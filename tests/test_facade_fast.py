@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import KBError, NotFoundError, UsageError
+from kb import ConfigError, KBError, NotFoundError, Settings, UsageError
 from kb.ingest.sources import Source
 from kb.knowledge_base import KnowledgeBase
 from tests.app_helpers import make_pdf
@@ -85,3 +85,22 @@ def test_every_path_comes_from_the_data_dir_layout(fake_kb: Factory, tmp_path: P
     doc = base.document("a.pdf")
     assert base.ingestor.original_path(doc).parent == paths.originals / doc.doc_id
     assert base.log_path == paths.log
+
+
+def test_a_registry_that_does_not_own_the_collection_writes_nothing(
+    fake_kb: Factory, settings_for: Callable[..., Settings], tmp_path: Path
+) -> None:
+    owner = fake_kb()
+    owner.ingest([_pdf(tmp_path, "a.pdf", ["Alpha beta gamma."])])
+    stored = owner.store.count()
+    other_settings = settings_for(data_dir=tmp_path / "other")
+    other = KnowledgeBase(
+        other_settings, embed_model=owner.embed_model, vector_store=owner.store.vs
+    )
+    assert other.registry.id != owner.registry.id
+    with pytest.raises(ConfigError, match="KB_COLLECTION"):
+        other.ingest([_pdf(tmp_path, "b.pdf", ["Delta epsilon."])])
+    with pytest.raises(ConfigError):
+        other.repair()
+    assert owner.store.count() == stored and owner.check() == []
+    assert len(other.check()) == 1  # one clear problem, not the owner's chunks as orphans

@@ -3,8 +3,8 @@
 ┌ kb/index ──────────────────────────────────────────────────────────────────┐
 │ registry (SQLite: documents, live versions, journal)  store (Chroma)       │
 │ keyword (BM25, rebuilt per change)  snapshot (what readers see)            │
-│ locking (one writer)  integrity (check, sweep)  ids, text (chunk ids and   │
-│ what each chunk is indexed as)                                             │
+│ locking (one writer)  integrity (check, sweep)  ownership (one registry    │
+│ per collection)  ids, text (chunk ids, what each chunk is indexed as)      │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 

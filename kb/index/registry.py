@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 INSERT OR IGNORE INTO meta VALUES ('acl_generation', '0');
 INSERT OR IGNORE INTO meta VALUES ('writes', '0');
+-- Who this registry is: a Chroma collection records the one registry allowed to write to it.
+CREATE TABLE IF NOT EXISTS identity (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS pending (
     doc_id TEXT NOT NULL,
     version TEXT NOT NULL,
@@ -112,6 +115,12 @@ class Registry:
                 )
             if "report" not in cols:  # from before parse reports: re-indexing fills them in
                 conn.execute("ALTER TABLE documents ADD COLUMN report TEXT NOT NULL DEFAULT '{}'")
+            # A registry from before identities gets one now (the first open wins a race).
+            conn.execute(
+                "INSERT INTO identity SELECT ? WHERE NOT EXISTS (SELECT 1 FROM identity)",
+                (uuid.uuid4().hex,),
+            )
+            self.id: str = conn.execute("SELECT id FROM identity").fetchone()[0]
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:

@@ -13,6 +13,9 @@ from kb.errors import StoreError
 
 _FALLBACK_BATCH = 5000  # under every Chroma client's limit seen (embedded: 5,461)
 _PAGE = 2000  # ids per Chroma get() call: large enough to be quick, small enough for memory
+# Collection metadata naming the one registry whose writes (and sweeps) the collection takes:
+# a registry that does not know a chunk would otherwise delete it as an orphan.
+OWNER_KEY = "kb_registry_id"
 
 
 @dataclass
@@ -61,6 +64,29 @@ class ChunkStore:
     @property
     def _collection(self) -> Any:
         return self.vs.client  # the Chroma collection, for paging and counting
+
+    def owner(self) -> str | None:
+        """The id of the registry that owns the collection (None: not claimed yet)."""
+        try:
+            meta = self._collection.metadata or {}
+        except Exception as exc:
+            raise StoreError(f"cannot read the Chroma collection's metadata: {exc}") from exc
+        value = meta.get(OWNER_KEY)
+        return str(value) if value else None
+
+    def claim(self, registry_id: str) -> str:
+        """Record `registry_id` as the collection's owner unless one is recorded; returns the
+        owner now recorded (another registry's id when it claimed first)."""
+        if self.owner() is None:
+            self.reopen()  # a copy loaded before another registry's claim would not show it
+        if self.owner() is None:
+            try:
+                meta = dict(self._collection.metadata or {})
+                self._collection.modify(metadata={**meta, OWNER_KEY: registry_id})
+            except Exception as exc:
+                raise StoreError(f"cannot claim the Chroma collection: {exc}") from exc
+            self.reopen()  # read the claim back as the store has it: two may race
+        return self.owner() or registry_id
 
     def max_batch(self) -> int:
         """Most records one Chroma write may carry (the client's own limit; LlamaIndex splits
