@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 import shutil
-import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +15,7 @@ from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb import logs
 from kb.answer import Answer, Answerer, AnswerStream
-from kb.backends import build_embedding, build_vector_store
+from kb.backends import build_embedding, build_vector_store, warm_up
 from kb.backends.llm import build_llm
 from kb.config import Settings
 from kb.errors import NotFoundError, PermissionDeniedError, UsageError
@@ -61,8 +60,7 @@ class KnowledgeBase:
         llm: LLM | None = None,
     ) -> None:
         self.settings = settings
-        self.paths = DataDir.of(settings).create()
-        paths = self.paths
+        self.paths = paths = DataDir.of(settings).create()
         # The model itself loads on first use: listing or checking documents needs none.
         self.embed_model = embed_model or build_embedding(settings)
         # A store built here can be reloaded when another process writes to it.
@@ -120,21 +118,13 @@ class KnowledgeBase:
 
     def ocr_status(self) -> str | None:
         """None when scans and images can be read; else why not and how to turn OCR on."""
-        if self.settings.ocr_max_pages == 0:
-            return "OCR is off (KB_OCR_MAX_PAGES=0): scans and images are not read"
-        return None if ocr.find(self.settings.tesseract) else ocr.OCR_OFF
+        return ocr.status(self.settings.ocr_max_pages, self.settings.tesseract)
 
     def preload(self, background: bool = True) -> None:
         """Load the document parsers and the embedding model ahead of use (in daemon threads
         by default), so the first upload or question does not wait for them."""
         parsing.preload(background=background)
-        load = getattr(self.embed_model, "load", None)
-        if load is None:
-            return
-        if background:
-            threading.Thread(target=load, name="kb-preload-model", daemon=True).start()
-        else:
-            load()
+        warm_up(self.embed_model, background)
 
     # -- what readers see ---------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -174,22 +164,13 @@ class KnowledgeBase:
         with self.lock.hold():
             require_owner(self.store, self.registry.id, self.settings, self.paths.root)
             with self.snapshots.writing(finish=self.registry.touch):
-                self._recover()
+                if self.registry.pending():  # a crashed writer's work first, into the audit log
+                    self.recovered = self.recovery.run()
+                    for line in self.recovered:
+                        self.audit.record(SYSTEM.name, "recover", report=line)
                 yield
-                self._after_write()
-
-    def _recover(self) -> None:
-        """Finish what a crashed writer left (lock held); reports go to the audit log."""
-        if not self.registry.pending():
-            return
-        self.recovered = self.recovery.run()
-        for line in self.recovered:
-            self.audit.record(SYSTEM.name, "recover", report=line)
-
-    def _after_write(self) -> None:
-        """Sweep invisible chunks and bring the keyword index up to date (lock held)."""
-        self.sweeper.sweep()
-        self.snapshot()
+                self.sweeper.sweep()  # chunks and originals of no live version
+                self.snapshot()  # the keyword index brought up to date
 
     def repair(self, *, actor: Principal = SYSTEM) -> list[str]:
         """Finish or undo interrupted writes and delete chunks and files of no live version

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,3 +36,14 @@ def build_vector_store(settings: Settings, fresh: bool = False) -> BasePydanticV
     from kb.backends.chroma import chroma_vector_store
 
     return chroma_vector_store(settings, fresh)
+
+
+def warm_up(embed_model: BaseEmbedding, background: bool = True) -> None:
+    """Load a model that loads on first use now (in a daemon thread by default)."""
+    load = getattr(embed_model, "load", None)
+    if load is None:
+        return  # a model that was whole from the start
+    if background:
+        threading.Thread(target=load, name="kb-preload-model", daemon=True).start()
+    else:
+        load()

@@ -73,3 +73,10 @@ def images_of(data: bytes) -> list[Any]:
 def paragraphs(text: str) -> list[str]:
     """OCR output as paragraphs: Tesseract ends a block with a blank line and wraps lines."""
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+
+
+def status(max_pages: int, binary: str) -> str | None:
+    """None when scans and images can be read; else why not and how to turn OCR on."""
+    if max_pages == 0:
+        return "OCR is off (KB_OCR_MAX_PAGES=0): scans and images are not read"
+    return None if find(binary) else OCR_OFF
