@@ -30,6 +30,31 @@ class Settings(BaseSettings):
         None, description="Chroma server host; when set, kb uses it instead of the embedded store."
     )
     chroma_port: int = Field(8000, description="Chroma server port (with KB_CHROMA_HOST).")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the database holding documents, the write journal, "
+        "the audit log, users and the sign-in throttle; unset: kb.sqlite in KB_DATA_DIR. "
+        "Replicas share a PostgreSQL one: postgresql+psycopg://USER:PASSWORD@HOST/DB "
+        "(a secret: it may carry a password).",
+    )
+    originals_dir: Path | None = Field(
+        None,
+        description="Folder for the stored originals, e.g. a shared NFS mount for replicas; "
+        "default originals/ in KB_DATA_DIR (ignored when KB_S3_BUCKET is set).",
+    )
+    s3_endpoint: str | None = Field(
+        None,
+        description="S3-compatible endpoint for the stored originals, e.g. "
+        "https://s3.eu-west-1.amazonaws.com or http://minio:9000 (with KB_S3_BUCKET).",
+    )
+    s3_bucket: str | None = Field(
+        None, description="Bucket for the stored originals; set it to keep them in S3."
+    )
+    s3_access_key: str | None = Field(None, description="S3 access key (with KB_S3_BUCKET).")
+    s3_secret_key: SecretStr | None = Field(
+        None, description="S3 secret key (with KB_S3_BUCKET; never shown or logged)."
+    )
+    s3_region: str | None = Field(None, description="S3 region, when the endpoint needs one.")
     chunk_size: int = Field(1000, ge=200, le=8000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(
         150, ge=0, description="Characters repeated between the pieces of a split paragraph."
@@ -163,8 +188,8 @@ class Settings(BaseSettings):
     )
     users_file: Path | None = Field(
         None,
-        description="The users file (names, roles, groups, salted password hashes); "
-        "default users.json in KB_DATA_DIR.",
+        description="A users file from before the database (default users.json in "
+        "KB_DATA_DIR): imported into the database on upgrade, then kept as *.imported.",
     )
     password_min_length: int = Field(
         12, ge=8, le=128, description="Shortest password `kb users` accepts."
@@ -172,7 +197,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         None,
         description="Password of a bootstrap admin named `admin` (for a first set-up or a "
-        "container); ignored once the users file has a user called admin.",
+        "container); ignored once the database has a user called admin.",
     )
     oidc_domains: str = Field(
         "",
@@ -181,12 +206,13 @@ class Settings(BaseSettings):
     )
     oidc_unknown_users: Literal["employee", "deny"] = Field(
         "employee",
-        description="What an OIDC user missing from the users file is: an employee, or refused.",
+        description="What an OIDC user unknown to kb (no `kb users` entry) is: an "
+        "employee, or refused.",
     )
     oidc_groups_claim: str = Field(
         "",
         description="ID-token claim holding the user's groups (e.g. `groups`), added to the "
-        "users file's; empty: groups come from the users file only.",
+        "groups kb keeps; empty: groups come from `kb users` only.",
     )
 
     @model_validator(mode="after")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import shutil
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,14 @@ from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb import logs
 from kb.answer import Answer, Answerer, AnswerStream
-from kb.backends import build_embedding, build_vector_store, warm_up
+from kb.backends import (
+    build_blob_store,
+    build_database,
+    build_embedding,
+    build_vector_store,
+    check_topology,
+    warm_up,
+)
 from kb.backends.llm import build_llm
 from kb.config import Settings
 from kb.errors import NotFoundError, PermissionDeniedError, UsageError
@@ -61,6 +67,8 @@ class KnowledgeBase:
     ) -> None:
         self.settings = settings
         self.paths = paths = DataDir.of(settings).create()
+        check_topology(settings)  # a shared part beside a private one would lose data
+        self.db = build_database(settings)
         # The model itself loads on first use: listing or checking documents needs none.
         self.embed_model = embed_model or build_embedding(settings)
         # A store built here can be reloaded when another process writes to it.
@@ -69,11 +77,11 @@ class KnowledgeBase:
             vector_store or build_vector_store(settings, fresh=True),
             None if vector_store else lambda: build_vector_store(settings, fresh=True),
         )
-        self.registry = Registry(paths.registry)
+        self.registry = Registry(self.db)
         self.cache = EmbeddingCache(cache_path or paths.embeddings, self.embed_model.model_name)
-        self.originals = paths.originals
-        self.lock = WriteLock(paths.write_lock)
-        self.audit = AuditLog(paths.audit)
+        self.originals = build_blob_store(settings)
+        self.lock = WriteLock(paths.write_lock, self.db)
+        self.audit = AuditLog(self.db)
         # Failed files' tracebacks and the parsing libraries' warnings: never the terminal.
         self.log_path = logs.route_to_file(paths.log)
         self.ingestor = Ingestor(
@@ -202,7 +210,7 @@ class KnowledgeBase:
             self.registry.begin(doc.doc_id, doc.version, "delete", doc.name, doc.groups)
             self.registry.remove(doc.doc_id)  # invisible to readers from here on
             self.store.delete_version(doc.doc_id, doc.version)
-            shutil.rmtree(self.originals / doc.doc_id, ignore_errors=True)
+            self.originals.delete_prefix(doc.doc_id)
             self.registry.end(doc.doc_id, doc.version)
         self.audit.record(actor.name, "delete", name=doc.name, doc_id=doc.doc_id)
         return doc
@@ -244,12 +252,15 @@ class KnowledgeBase:
             )
             sources = []
             for doc in docs:
-                path = self.ingestor.original_path(doc)
-                if not path.exists():
+                key = self.ingestor.original_key(doc)
+                if not self.originals.exists(key):
                     raise NotFoundError(
                         f"the stored original of {doc.name} is missing; upload it again"
                     )
-                sources.append(Source(doc.name, path=path))
+                # A folder's file is read when its turn comes; S3 bytes are fetched now.
+                path = self.originals.path_of(key)
+                data = None if path else self.originals.read(key)
+                sources.append(Source(doc.name, data=data, path=path))
             outcomes = self.ingestor.run(sources, progress, reindex=True)
         self.audit.outcomes(actor.name, outcomes, "reindex")
         return outcomes
@@ -293,9 +304,8 @@ class KnowledgeBase:
     def original(self, id_or_name: str, *, user: Principal = SYSTEM) -> tuple[str, bytes, str]:
         """(file name, bytes, MIME type) of a document's stored original."""
         doc = self.document(id_or_name, user=user)
-        path = self.ingestor.original_path(doc)
         try:
-            data = path.read_bytes()
+            data = self.originals.read(self.ingestor.original_key(doc))
         except OSError as exc:
             raise NotFoundError(f"the stored original of {doc.name} is missing") from exc
         mime = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"

@@ -1,15 +1,18 @@
 """Every path under the data dir, named once.
 
 KB_DATA_DIR/
-  registry.sqlite     documents, live versions, the write journal and counters
+  kb.sqlite           the database, unless KB_DATABASE_URL names another (PostgreSQL):
+                      documents, live versions, write journal, counters, the append-only
+                      hash-chained audit log, users, the sign-in throttle
   embeddings.sqlite   vectors by text hash and model: unchanged text is never re-embedded
-  audit.sqlite        the append-only, hash-chained audit log
-  users.json          users and password hashes (unless KB_USERS_FILE names another)
+  registry.sqlite.imported, audit.sqlite.imported, users.json.imported
+                      what a data dir kept before the database, after its import
   chroma/             the embedded Chroma store (unused with KB_CHROMA_HOST)
   chroma-open.lock    serialises creating the embedded store across processes
   keyword/            the saved BM25 index (rebuilt from Chroma when stale)
   write.lock          one writer at a time, across processes
-  originals/DOC_ID/VERSION.EXT   the uploaded bytes of each live version
+  originals/DOC_ID/VERSION.EXT   the uploaded bytes of each live version (the default
+                      blob store; KB_ORIGINALS_DIR or KB_S3_* put them elsewhere)
   logs/kb.log         tracebacks of failed files and the parsers' warnings
 """
 
@@ -44,8 +47,13 @@ class DataDir:
         return self
 
     @property
+    def database(self) -> Path:
+        """The SQLite database used when KB_DATABASE_URL is unset."""
+        return self.root / "kb.sqlite"
+
+    @property
     def registry(self) -> Path:
-        """The document registry (SQLite)."""
+        """The document registry from before the database (imported by the migration)."""
         return self.root / "registry.sqlite"
 
     @property
@@ -55,12 +63,13 @@ class DataDir:
 
     @property
     def audit(self) -> Path:
-        """The audit log (SQLite)."""
+        """The audit log from before the database (imported by the migration)."""
         return self.root / "audit.sqlite"
 
     @property
     def users(self) -> Path:
-        """The users file: KB_USERS_FILE, else users.json here."""
+        """The users file from before the database (KB_USERS_FILE, else users.json here),
+        imported by the migration."""
         return self.users_override or self.root / "users.json"
 
     @property
@@ -94,9 +103,9 @@ class DataDir:
         return self.root / "logs" / "kb.log"
 
 
-def original_file(folder: Path, doc_id: str, version: str, name: str, kind: str) -> Path:
-    """The stored original of a version: folder/doc_id/version + a safe extension."""
+def original_key(doc_id: str, version: str, name: str, kind: str) -> str:
+    """The blob-store key of a version's original: DOC_ID/VERSION + a safe extension."""
     suffix = PurePath(name.replace("\\", "/")).suffix.lower()
     if not _SAFE_SUFFIX.fullmatch(suffix):
         suffix = f".{kind}"
-    return folder / doc_id / f"{version}{suffix}"
+    return f"{doc_id}/{version}{suffix}"

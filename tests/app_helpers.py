@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,8 @@ ZEPHYR_PAGES = [
 def make_pdf(path: Path, pages: list[str]) -> Path:
     """A real PDF with a text layer, one page per string."""
     pdf = FPDF()
+    # A fixed date: the same pages make the same bytes, however long the test took between.
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
     pdf.set_font("Helvetica", size=12)
     for text in pages:
         pdf.add_page()
@@ -51,9 +54,10 @@ ADMIN, EMPLOYEE, LAB = "boss", "emma", "lars"  # lars is in the "lab" group, emm
 
 def add_users(data_dir: Path) -> None:
     """The test users, written to the data folder's users file (real argon2 hashes)."""
-    from kb.security.users import UsersFile
+    from kb.config import load_settings
+    from kb.security.auth import open_users
 
-    users = UsersFile(data_dir / "users.json")
+    users = open_users(load_settings(data_dir=data_dir))
     for name, role, groups in (
         (ADMIN, "admin", []),
         (EMPLOYEE, "employee", []),

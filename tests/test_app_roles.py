@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from kb.config import load_settings
 from kb.errors import PermissionDeniedError
 from kb.knowledge_base import KnowledgeBase
+from kb.security.auth import open_users
 from kb.security.principals import Principal
-from kb.security.users import UsersFile
 from pages.shared.identity import SESSION_KEY
 from tests.app_helpers import (
     ADMIN,
@@ -117,7 +117,7 @@ def test_a_demoted_admin_cannot_finish_a_delete(zephyr_kb: KnowledgeBase) -> Non
     next(m for m in at.multiselect if m.label == "Documents to act on").set_value([doc]).run()
     next(b for b in at.button if b.label == "Delete").click().run()
     assert "cannot be undone" in texts(at)
-    UsersFile(Path(load_settings().data_dir) / "users.json").update(
+    open_users(load_settings()).update(
         ADMIN, role="employee", keep_an_admin=False
     )  # e.g. by `kb users set boss --role employee` while the dialog is open
     confirm = [b for b in at.button if b.label == "Yes, delete"]
@@ -210,9 +210,7 @@ def test_guests_see_only_documents_open_to_everyone_when_sign_in_is_optional(
 def test_oidc_identity_gets_its_role_from_the_users_file(
     zephyr_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    UsersFile(Path(load_settings().data_dir) / "users.json").add(
-        "chief@example.com", "admin", [], None
-    )
+    open_users(load_settings()).add("chief@example.com", "admin", [], None)
     auth = {
         "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
         "cookie_secret": "test-cookie-secret",

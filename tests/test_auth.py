@@ -1,4 +1,4 @@
-"""The users file, password sign-in, sessions, the throttle, the OIDC mapping (kb.security.auth)."""
+"""Users in the database, password sign-in, sessions, the throttle, the OIDC mapping."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from kb.backends.database import Database
 from kb.config import load_settings
 from kb.errors import ConfigError, UserError
 from kb.security.auth import (
@@ -19,34 +21,37 @@ from kb.security.auth import (
     SignInThrottle,
     oidc_principal,
     oidc_providers,
+    open_users,
 )
 from kb.security.principals import Principal
-from kb.security.users import UsersFile
+from kb.security.users import UserStore
 
 PW = "correct horse battery staple"
 
 
 @pytest.fixture
-def users(tmp_path: Path) -> UsersFile:
-    return UsersFile(tmp_path / "users.json", min_password_length=12)
+def users(tmp_path: Path) -> UserStore:
+    return open_users(load_settings(data_dir=tmp_path, password_min_length=12))
 
 
 def test_passwords_are_stored_as_salted_argon2_hashes_readable_by_the_owner_only(
-    users: UsersFile,
+    users: UserStore, tmp_path: Path
 ) -> None:
     users.add("Ann@Example.com", "employee", ["HR", "everyone"], PW)
     users.add("bob", "employee", [], PW)  # the same password
-    raw = users.path.read_text()
-    assert PW not in raw
-    rows = {r["name"]: r for r in json.loads(raw)["users"]}
+    with users.db.read() as conn:
+        rows = {r.name: r for r in conn.execute(text("SELECT * FROM users"))}
+    assert PW not in repr(rows)
     ann, bob = rows["ann@example.com"], rows["bob"]
-    assert ann["password_hash"].startswith("$argon2id$")
-    assert ann["password_hash"] != bob["password_hash"]  # salted
-    assert ann["groups"] == ["hr"]  # lower-case, 'everyone' implied
-    assert stat.S_IMODE(os.stat(users.path).st_mode) == 0o600
+    assert ann.password_hash.startswith("$argon2id$")
+    assert ann.password_hash != bob.password_hash  # salted
+    assert json.loads(ann.groups) == ["hr"]  # lower-case, 'everyone' implied
+    database = tmp_path / "kb.sqlite"
+    assert PW.encode() not in database.read_bytes()
+    assert stat.S_IMODE(os.stat(database).st_mode) == 0o600
 
 
-def test_verify_right_wrong_and_unknown(users: UsersFile) -> None:
+def test_verify_right_wrong_and_unknown(users: UserStore) -> None:
     users.add("ann", "admin", ["finance"], PW)
     user = users.verify("ANN", PW)
     assert user is not None
@@ -68,14 +73,14 @@ def test_verify_right_wrong_and_unknown(users: UsersFile) -> None:
     ],
 )
 def test_bad_names_and_passwords_are_refused_with_a_reason(
-    users: UsersFile, name: str, password: str, needle: str
+    users: UserStore, name: str, password: str, needle: str
 ) -> None:
     with pytest.raises(UserError, match=needle):
         users.add(name, "employee", [], password)
-    assert not users.path.exists()
+    assert users.users() == []
 
 
-def test_bad_group_and_duplicate_are_refused(users: UsersFile) -> None:
+def test_bad_group_and_duplicate_are_refused(users: UserStore) -> None:
     with pytest.raises(UserError, match="invalid group"):
         users.add("ann", "employee", ["<script>"], PW)
     users.add("ann", "employee", [], PW)
@@ -83,7 +88,7 @@ def test_bad_group_and_duplicate_are_refused(users: UsersFile) -> None:
         users.add("ANN", "admin", [], PW)
 
 
-def test_update_passwd_remove_and_the_last_admin(users: UsersFile) -> None:
+def test_update_passwd_remove_and_the_last_admin(users: UserStore) -> None:
     users.add("root", "admin", [], PW)
     users.add("ann", "employee", ["hr"], PW)
     assert users.update("ann", groups=["finance", "hr"]).groups == ("finance", "hr")
@@ -103,24 +108,22 @@ def test_update_passwd_remove_and_the_last_admin(users: UsersFile) -> None:
     assert [u.name for u in users.users()] == ["root"]
 
 
-def test_oidc_only_user_cannot_sign_in_with_a_password(users: UsersFile) -> None:
+def test_oidc_only_user_cannot_sign_in_with_a_password(users: UserStore) -> None:
     users.add("ann@example.com", "employee", [], None)
     assert users.get("ann@example.com").sign_in == "OIDC only"  # type: ignore[union-attr]
     assert users.verify("ann@example.com", "") is None
 
 
-def test_a_damaged_users_file_is_a_clear_config_error(users: UsersFile) -> None:
-    users.path.write_text("{not json")
-    with pytest.raises(ConfigError, match="cannot read the users file"):
-        users.users()
-    users.path.write_text(json.dumps({"users": [{"name": "ann", "role": "boss"}]}))
-    with pytest.raises(ConfigError, match="bad entry"):
+def test_a_damaged_user_row_is_a_clear_config_error(users: UserStore) -> None:
+    with users.db.write() as conn:  # e.g. edited by hand in the database
+        conn.execute(text("INSERT INTO users (name, role, groups) VALUES ('ann', 'boss', '[]')"))
+    with pytest.raises(ConfigError, match="bad entry for 'ann'.*kb users"):
         users.users()
 
 
-def test_another_writer_is_seen_at_once(users: UsersFile) -> None:
+def test_another_writer_is_seen_at_once(users: UserStore) -> None:
     users.add("ann", "employee", [], PW)
-    other = UsersFile(users.path)  # e.g. `kb users` in another process
+    other = UserStore(Database(users.db.url))  # e.g. `kb users` in another process
     other.update("ann", groups=["hr"])
     assert users.get("ann").groups == ("hr",)  # type: ignore[union-attr]
 
@@ -165,8 +168,10 @@ def test_the_bootstrap_admin_comes_from_the_environment_until_a_user_takes_the_n
     assert not Authenticator(load_settings(data_dir=tmp_path / "x", admin_password="")).has_admin()
 
 
-def test_throttle_locks_a_name_after_repeated_failures() -> None:
-    throttle = SignInThrottle(max_failures=3, window=60, lockout=30)
+@pytest.mark.parametrize("shared", [False, True], ids=["memory", "database"])
+def test_throttle_locks_a_name_after_repeated_failures(shared: bool, tmp_path: Path) -> None:
+    db = open_users(load_settings(data_dir=tmp_path)).db if shared else None
+    throttle = SignInThrottle(db, max_failures=3, window=60, lockout=30)
     for t in (0, 1, 2):
         assert throttle.wait("ann", t) == 0
         throttle.failed("Ann", t)
@@ -190,7 +195,7 @@ def test_authenticator_refuses_a_locked_name_even_with_the_right_password(
 
 
 def test_oidc_identity_maps_to_the_users_file_then_to_an_employee(tmp_path: Path) -> None:
-    users = UsersFile(tmp_path / "u.json")
+    users = open_users(load_settings(data_dir=tmp_path))
     users.add("boss@example.com", "admin", ["finance"], None)
     settings = load_settings(data_dir=tmp_path, oidc_groups_claim="groups")
     boss = oidc_principal({"email": "Boss@Example.com", "groups": ["Board"]}, users.get, settings)

@@ -156,11 +156,7 @@ def snapshot(base: KnowledgeBase) -> dict[str, Any]:
         for p in sorted(base.paths.keyword.rglob("*"))
         if p.is_file()
     }
-    originals = {
-        str(p.relative_to(base.originals)): p.read_bytes()
-        for p in sorted(base.originals.rglob("*"))
-        if p.is_file()
-    }
+    originals = {key: base.originals.read(key) for key in base.originals.keys_under()}
     data = Path(base.settings.data_dir)
     files = sorted(
         str(p.relative_to(data))

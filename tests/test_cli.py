@@ -38,7 +38,7 @@ def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_data_dir_flag_wins_over_the_environment(cli_data: Path) -> None:
-    assert (cli_data / "registry.sqlite").is_file()
+    assert (cli_data / "kb.sqlite").is_file()
     assert not (cli_data / "unused").exists()
 
 
@@ -175,7 +175,7 @@ def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
     added = users_cmd("add", "Ann@Example.com", "--role", "admin", data=data, stdin=pw)
     assert added.returncode == 0, added.stderr
     assert "added ann@example.com (admin; groups: -; signs in with a password)" in added.stdout
-    assert pw.strip() not in (data / "users.json").read_text()
+    assert pw.strip().encode() not in (data / "kb.sqlite").read_bytes()
     assert users_cmd("add", "bob", "--group", "hr,lab", data=data, stdin=pw).returncode == 0
     listed = json.loads(users_cmd("list", "--json", data=data).stdout)
     assert [(u["name"], u["role"], u["groups"]) for u in listed] == [
@@ -197,8 +197,9 @@ def test_users_add_list_set_passwd_remove(tmp_path: Path) -> None:
         "ann@example.com"
     ]
     from kb.security.audit import AuditLog
+    from kb.security.auth import open_users
 
-    log = AuditLog(data / "audit.sqlite")
+    log = AuditLog(open_users(load_settings(data_dir=data)).db)
     events = [(e.action, e.detail["name"]) for e in reversed(log.events(50))]
     assert events == [
         ("user_add", "ann@example.com"),
@@ -228,7 +229,8 @@ def test_users_errors_are_one_clear_line_and_change_nothing(
     result = users_cmd(*args, data=tmp_path, stdin=stdin)
     assert result.returncode != 0
     assert needle in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "users.json").exists()
+    listed = users_cmd("list", "--json", data=tmp_path)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
 
 
 def test_password_is_never_an_argument() -> None:

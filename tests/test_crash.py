@@ -83,7 +83,7 @@ def run_until_locked(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Po
 def journal(data: Path) -> bool:
     """Whether the registry's write journal names a file being written now."""
     try:
-        with sqlite3.connect(f"file:{data / 'registry.sqlite'}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(f"file:{data / 'kb.sqlite'}?mode=ro", uri=True) as conn:
             return bool(conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
     except sqlite3.Error:
         return False
@@ -91,7 +91,7 @@ def journal(data: Path) -> bool:
 
 def audit_reports(data: Path) -> list[str]:
     """What recoveries wrote to the audit log."""
-    with sqlite3.connect(data / "audit.sqlite") as conn:
+    with sqlite3.connect(data / "kb.sqlite") as conn:
         rows = conn.execute("SELECT detail FROM events WHERE action='recover'").fetchall()
     return [json.loads(r[0])["report"] for r in rows]
 
@@ -149,7 +149,7 @@ def test_sigkill_at_random_points_leaves_a_consistent_store(
         for doc in base.documents():
             stored = base.store.get(base.store.all_ids())
             assert sum(1 for c in stored.values() if c.meta["doc_id"] == doc.doc_id) == doc.chunks
-            assert base.ingestor.original_path(doc).is_file()
+            assert base.originals.exists(base.ingestor.original_key(doc))
         names = {d.name for d in base.documents()}
         hits = base.search("parking rule procedure floor", 10, "keyword")
         assert {h.name for h in hits} <= names

@@ -1,8 +1,8 @@
-"""A data dir written by an earlier release opens, reads and writes with today's code.
+"""A data dir written by an earlier release is migrated in place and keeps everything.
 
 tests/fixtures/datadir-2026-12 was written by tools/make_datadir_fixture.py (issue 13's
-release): two documents (one restricted to a group), a user, audit events. Opened from a copy,
-never in place. When the on-disk format changes, this is the data dir the migration must carry.
+release, before the database): registry.sqlite, audit.sqlite and users.json with two documents
+(one restricted to a group), a user, audit events. Opened from a copy, never in place.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from kb.config import load_settings
 from kb.ingest import Source
 from kb.knowledge_base import KnowledgeBase
-from kb.security import Principal, UsersFile
+from kb.security import Principal
+from kb.security.auth import open_users
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "datadir-2026-12"
@@ -47,7 +48,10 @@ def test_an_earlier_release_data_dir_opens_with_everything_in_it(
     actions = {e.action for e in base.audit.events(100)}
     assert {"upload", "set_groups", "ask"} <= actions
 
-    erin = UsersFile(data / "users.json", settings.password_min_length).verify("erin", PASSWORD)
+    assert not (data / "registry.sqlite").exists() and (data / "registry.sqlite.imported").exists()
+    assert (data / "users.json.imported").exists() and (data / "kb.sqlite").exists()
+    assert base.audit.count() >= 5
+    erin = open_users(settings).verify("erin", PASSWORD)
     assert erin is not None and erin.role == "employee"
     reader = Principal("erin", "employee", frozenset({"lab", "everyone"}))
     outsider = Principal("olaf", "employee", frozenset({"everyone"}))

@@ -80,10 +80,11 @@ def test_every_path_comes_from_the_data_dir_layout(fake_kb: Factory, tmp_path: P
     base.ingest([_pdf(tmp_path, "a.pdf", ["Alpha beta gamma."])])
     paths = base.paths
     assert paths.root == tmp_path / "data"
-    for path in (paths.registry, paths.audit, paths.embeddings, paths.chroma, paths.keyword):
+    for path in (paths.database, paths.embeddings, paths.chroma, paths.keyword):
         assert path.exists(), path
     doc = base.document("a.pdf")
-    assert base.ingestor.original_path(doc).parent == paths.originals / doc.doc_id
+    key = base.ingestor.original_key(doc)
+    assert base.originals.path_of(key) == paths.originals / doc.doc_id / key.split("/")[1]
     assert base.log_path == paths.log
 
 

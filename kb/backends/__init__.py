@@ -2,7 +2,8 @@
 
 ┌ kb/backends ───────────────────────────────────────────────────────────────┐
 │ the concrete SDKs, built here only: Chroma (embedded or server), the       │
-│ embedding model (loaded on first use), language models (build_llm)         │
+│ database (SQLite or PostgreSQL, migrated), the blob store of originals,    │
+│ the embedding model (loaded on first use), language models (build_llm)    │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 
@@ -15,9 +16,44 @@ if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
+    from kb.backends.blobs import BlobStore
+    from kb.backends.database import Database
     from kb.config import Settings
 
 _models: dict[int, BaseEmbedding] = {}
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def build_database(settings: Settings) -> Database:
+    """The database of these settings, its schema checked and (where allowed) upgraded;
+    one engine per URL and process (its pool is shared by every user of it)."""
+    from kb.backends.database import Database, database_url
+    from kb.backends.migrate import Legacy, prepare
+    from kb.layout import DataDir
+
+    paths = DataDir.of(settings)
+    secret = settings.database_url.get_secret_value() if settings.database_url else None
+    url = database_url(secret, paths.root)
+    key = url.render_as_string(hide_password=False)
+    with _databases_lock:
+        if key not in _databases:
+            db = Database(url)
+            prepare(db, Legacy(paths.registry, paths.audit, paths.users))
+            _databases[key] = db
+        return _databases[key]
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    """Where stored originals live: S3 (KB_S3_BUCKET), a shared folder (KB_ORIGINALS_DIR),
+    or originals/ in the data dir."""
+    from kb.backends.blobs import FolderBlobStore, S3BlobStore
+    from kb.layout import DataDir
+
+    paths = DataDir.of(settings)
+    if settings.s3_bucket:
+        return S3BlobStore.from_settings(settings)
+    return FolderBlobStore(settings.originals_dir or paths.originals)
 
 
 def build_embedding(settings: Settings) -> BaseEmbedding:
@@ -47,3 +83,34 @@ def warm_up(embed_model: BaseEmbedding, background: bool = True) -> None:
         threading.Thread(target=load, name="kb-preload-model", daemon=True).start()
     else:
         load()
+
+
+def check_topology(settings: Settings) -> None:
+    """Refuse a mix of shared and private parts: replicas sharing a database must share the
+    vectors too, and a shared Chroma needs the shared database (its registry says what is
+    live; a private one per replica would let each replica sweep the others' chunks)."""
+    from kb.backends.database import database_url
+    from kb.errors import ConfigError
+
+    secret = settings.database_url.get_secret_value() if settings.database_url else None
+    shared_db = database_url(secret, settings.data_dir).get_backend_name() == "postgresql"
+    if shared_db and not settings.chroma_host:
+        raise ConfigError(
+            "KB_DATABASE_URL names a shared PostgreSQL but the vectors are in this machine's "
+            "embedded Chroma: other replicas would see documents whose chunks they cannot "
+            "search. Set KB_CHROMA_HOST (and KB_CHROMA_PORT) to the Chroma server every "
+            "replica uses, or unset KB_DATABASE_URL for a one-machine set-up"
+        )
+    if settings.chroma_host and not shared_db:
+        raise ConfigError(
+            "KB_CHROMA_HOST names a shared Chroma server but the registry is this data dir's "
+            "SQLite file: a second replica would have a registry of its own over the same "
+            "chunks. Set KB_DATABASE_URL to the PostgreSQL every replica uses "
+            "(postgresql+psycopg://USER:PASSWORD@HOST/DB)"
+        )
+    if shared_db and not (settings.s3_bucket or settings.originals_dir):
+        raise ConfigError(
+            "KB_DATABASE_URL names a shared PostgreSQL but the stored originals stay in this "
+            "data dir: other replicas could not re-index or download them. Set KB_S3_BUCKET "
+            "(with KB_S3_ENDPOINT and keys) or KB_ORIGINALS_DIR to a shared folder"
+        )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import kb  # noqa: F401  (sets the offline environment before anything heavy loads)
 from kb.cli.bench import add_bench_commands
+from kb.cli.db import add_db_commands
 from kb.cli.eval import add_eval_commands
 from kb.cli.progress import ProgressLine
 from kb.cli.users import add_users_commands
@@ -223,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     add_users_commands(sub, common)
+    add_db_commands(sub, common)
     add_eval_commands(sub, common)
     add_bench_commands(sub, common)
     return parser

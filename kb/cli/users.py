@@ -1,4 +1,4 @@
-"""`kb users`: manage the users file (passwords come from a prompt or stdin, never argv)."""
+"""`kb users`: manage who may sign in (passwords come from a prompt or stdin, never argv)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,8 @@ from typing import Any
 
 from kb.config import Settings
 from kb.errors import NotFoundError, UsageError
-from kb.layout import DataDir
-from kb.security import ROLES, AuditLog, UsersFile
-from kb.security.auth import (
-    BOOTSTRAP_ADMIN,
-    Authenticator,
-    generate_password,
-    open_users,
-    users_path,
-)
+from kb.security import ROLES, AuditLog, UserStore
+from kb.security.auth import BOOTSTRAP_ADMIN, Authenticator, generate_password, open_users
 
 
 def read_password(prompt_twice: bool = True) -> str:
@@ -53,12 +46,12 @@ def _row(user: Any) -> dict[str, Any]:
 
 
 def _audit(settings: Settings, action: str, user: Any, **detail: Any) -> None:
-    """Record a change of the users file; the actor is the account that ran `kb users`."""
+    """Record a change of a user; the actor is the account that ran `kb users`."""
     try:
         operator = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (containers)
         operator = "unknown"
-    log = AuditLog(DataDir.of(settings).audit)
+    log = AuditLog(open_users(settings).db)
     log.record(f"cli:{operator}", action, name=user.name, role=user.role, **detail)
 
 
@@ -104,7 +97,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _list(users: UsersFile, settings: Settings, as_json: bool) -> int:
+def _list(users: UserStore, settings: Settings, as_json: bool) -> int:
     rows = [_row(u) for u in users.users()]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -114,16 +107,20 @@ def _list(users: UsersFile, settings: Settings, as_json: bool) -> int:
         print(f"{r['name']:<40} {r['role']:<9} {groups:<30} {r['sign_in']:<10} {r['updated_at']}")
     if Authenticator(settings, users).bootstrap_digest:
         print(f"{BOOTSTRAP_ADMIN:<40} {'admin':<9} {'-':<30} KB_ADMIN_PASSWORD (bootstrap)")
-    print(f"{len(rows)} user{'' if len(rows) == 1 else 's'} in {users.path}")
+    print(f"{len(rows)} user{'' if len(rows) == 1 else 's'} in {users.db.describe()}")
     return 0
 
 
-def _init(users: UsersFile, settings: Settings) -> int:
+def _init(users: UserStore, settings: Settings) -> int:
     """First run: make sure someone can sign in as admin, and say how."""
     auth = Authenticator(settings, users)
     if auth.has_admin():
         n = len(users.users())
-        who = f"{n} user{'' if n == 1 else 's'} in {users.path}" if n else "KB_ADMIN_PASSWORD"
+        who = (
+            f"{n} user{'' if n == 1 else 's'} in {users.db.describe()}"
+            if n
+            else "KB_ADMIN_PASSWORD"
+        )
         print(f"sign-in: {who}; manage users with `kb users --help`")
         return 0
     password = generate_password()
@@ -131,7 +128,7 @@ def _init(users: UsersFile, settings: Settings) -> int:
     print(
         "\n  First run: created the admin user 'admin' with the password\n\n"
         f"      {password}\n\n"
-        f"  (stored only as a salted hash in {users_path(settings)}; shown this once).\n"
+        f"  (stored only as a salted hash in {users.db.describe()}; shown this once).\n"
         "  Sign in with it, then add real users:  kb users add NAME [--role admin]\n"
         "  Change it:  kb users passwd admin\n",
         file=sys.stderr,
@@ -141,7 +138,7 @@ def _init(users: UsersFile, settings: Settings) -> int:
 
 def add_users_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """The `kb users` subcommands."""
-    p = sub.add_parser("users", parents=[common], help="manage who may sign in (the users file)")
+    p = sub.add_parser("users", parents=[common], help="manage who may sign in")
     users = p.add_subparsers(dest="users_command", required=True)
     d = users.add_parser("list", parents=[common], help="list users, roles and groups")
     d.add_argument("--json", action="store_true")

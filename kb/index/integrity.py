@@ -11,26 +11,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kb.backends.blobs import BlobStore
 from kb.index.locking import WriteLock
 from kb.index.registry import Document, Registry
 from kb.index.snapshot import Snapshot
 from kb.index.store import ChunkStore, is_live, parse_chunk_id
-from kb.layout import original_file
+from kb.layout import original_key
 
 BUSY = "a write (ingest, re-index or delete) is in progress; check again when it finishes"
 
 
-def original_path(originals: Path, doc: Document) -> Path:
-    """Where a live version's original bytes are kept."""
-    return original_file(originals, doc.doc_id, doc.version, doc.name, doc.kind)
+def original_of(doc: Document) -> str:
+    """The blob key of a live version's original bytes."""
+    return original_key(doc.doc_id, doc.version, doc.name, doc.kind)
 
 
-def stray_originals(registry: Registry, originals: Path) -> list[Path]:
-    """Files under originals/ that belong to no live version."""
-    if not originals.is_dir():
-        return []
-    keep = {original_path(originals, d) for d in registry.list()}
-    return [p for p in sorted(originals.rglob("*")) if p.is_file() and p not in keep]
+def stray_originals(registry: Registry, originals: BlobStore) -> list[str]:
+    """Blobs among the originals that belong to no live version."""
+    keep = {original_of(d) for d in registry.list()}
+    return [key for key in originals.keys_under() if key not in keep]
 
 
 class Checker:
@@ -40,7 +39,7 @@ class Checker:
         self,
         registry: Registry,
         store: ChunkStore,
-        originals: Path,
+        originals: BlobStore,
         snapshot: Callable[[], Snapshot],
         lock: WriteLock,
     ) -> None:
@@ -78,10 +77,11 @@ class Checker:
                     f"{doc.name}: registry says {doc.chunks} chunks, Chroma has "
                     f"{stored.get(doc.doc_id, 0)}"
                 )
-            if not original_path(self.originals, doc).is_file():
+            if not self.originals.exists(original_of(doc)):
                 problems.append(f"{doc.name}: the stored original is missing; upload it again")
         strays = stray_originals(self.registry, self.originals)
-        problems += [f"stray file {p} among the originals" for p in strays]
+        where = self.originals.describe()
+        problems += [f"stray file {key} among the originals ({where})" for key in strays]
         keyword = set(self.snapshot().keyword.ids)
         if keyword != live:
             problems.append(
@@ -113,7 +113,7 @@ class Sweeper:
     """Deletes what no live version owns: chunks, originals, half-saved keyword indexes."""
 
     def __init__(
-        self, registry: Registry, store: ChunkStore, originals: Path, keyword_dir: Path
+        self, registry: Registry, store: ChunkStore, originals: BlobStore, keyword_dir: Path
     ) -> None:
         self.registry, self.store = registry, store
         self.originals, self.keyword_dir = originals, keyword_dir
@@ -126,12 +126,8 @@ class Sweeper:
         orphans = [cid for cid in self.store.all_ids() if not is_live(cid, active)]
         if orphans:
             self.store.delete_ids(orphans)
-        for path in stray_originals(self.registry, self.originals):
-            path.unlink(missing_ok=True)
-        if self.originals.is_dir():
-            for folder in self.originals.iterdir():
-                if folder.is_dir() and not any(folder.iterdir()):
-                    folder.rmdir()
+        for key in stray_originals(self.registry, self.originals):
+            self.originals.delete(key)
         for tmp in self.keyword_dir.parent.glob(f"{self.keyword_dir.name}.*-*"):
             shutil.rmtree(tmp, ignore_errors=True)  # a save cut short; the index itself is whole
         return len(orphans)

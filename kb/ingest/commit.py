@@ -4,21 +4,20 @@ registry, so that readers see either the old version whole or the new one whole.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from kb.backends.blobs import BlobStore
 from kb.errors import KBError
 from kb.index.ids import chunk_id
 from kb.index.registry import Document, Registry
 from kb.index.store import ChunkStore
 from kb.ingest.chunking import Chunk
 from kb.ingest.report import ParseReport
-from kb.layout import original_file
+from kb.layout import original_key
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +74,6 @@ class Prepared:
         return self.old is not None and self.old.version == self.version
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def to_nodes(p: Prepared, vectors: list[list[float]]) -> list[TextNode]:
     """LlamaIndex nodes for a file's chunks, with their vectors and kb's metadata."""
     nodes = []
@@ -117,13 +108,13 @@ def to_nodes(p: Prepared, vectors: list[list[float]]) -> list[TextNode]:
 class Committer:
     """Writes embedded files into the store, the originals folder and the registry."""
 
-    def __init__(self, registry: Registry, store: ChunkStore, originals: Path) -> None:
+    def __init__(self, registry: Registry, store: ChunkStore, originals: BlobStore) -> None:
         self.registry, self.store, self.originals = registry, store, originals
 
-    def original_path(self, doc: Document) -> Path:
-        """Where a version's original bytes are kept: named by id and version only, so the
+    def original_key(self, doc: Document) -> str:
+        """The blob key of a version's original bytes: by id and version only, so the
         uploaded file name (display data) never becomes part of a path."""
-        return original_file(self.originals, doc.doc_id, doc.version, doc.name, doc.kind)
+        return original_key(doc.doc_id, doc.version, doc.name, doc.kind)
 
     def _document(self, p: Prepared, groups: tuple[str, ...]) -> Document:
         return Document(
@@ -145,7 +136,7 @@ class Committer:
         # it, and recovery (kb.index.integrity) resumes from the saved original or reports it.
         self.registry.begin(p.doc_id, p.version, "ingest", p.name, doc.groups)
         try:
-            write_atomic(self.original_path(doc), p.data)
+            self.originals.put(self.original_key(doc), p.data)
         except BaseException:
             self.registry.end(p.doc_id, p.version)
             raise
@@ -153,7 +144,7 @@ class Committer:
     def _unstage(self, p: Prepared, doc: Document) -> None:
         if not p.same_version:
             self.store.delete_version(p.doc_id, p.version)
-            self.original_path(doc).unlink(missing_ok=True)
+            self.originals.delete(self.original_key(doc))
         self.registry.end(p.doc_id, p.version)
 
     def _unstage_all(self, staged: list[tuple[Prepared, Document]]) -> None:
@@ -177,7 +168,7 @@ class Committer:
             # which KnowledgeBase.repair() removes after the batch.
             try:
                 self.store.delete_version(p.old.doc_id, p.old.version)
-                self.original_path(p.old).unlink(missing_ok=True)
+                self.originals.delete(self.original_key(p.old))
             except (KBError, OSError) as exc:
                 log.warning("clean-up of the old version of %s failed: %s", p.name, exc)
             status = "replaced" if p.old.sha256 != p.sha else "reindexed"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from kb.backends.blobs import BlobStore
 from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.index.ids import doc_id_for, sha256_hex
@@ -70,7 +71,7 @@ class Ingestor:
         store: ChunkStore,
         cache: EmbeddingCache,
         embed_model: BaseEmbedding,
-        originals: Path,
+        originals: BlobStore,
         log_path: Path,
     ) -> None:
         self.settings, self.registry, self.store = settings, registry, store
@@ -86,9 +87,9 @@ class Ingestor:
         recipe = f"{PIPELINE_VERSION}:{s.chunk_size}:{s.chunk_overlap}"
         return f"{sha[:12]}{hashlib.sha1(recipe.encode()).hexdigest()[:4]}"
 
-    def original_path(self, doc: Document) -> Path:
-        """Where a version's original bytes are kept (see Committer.original_path)."""
-        return self.committer.original_path(doc)
+    def original_key(self, doc: Document) -> str:
+        """The blob key of a version's original bytes (see Committer.original_key)."""
+        return self.committer.original_key(doc)
 
     def _check_size(self, size: int) -> None:
         limit = self.settings.max_upload_bytes

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
+from kb.backends.blobs import BlobStore
 from kb.index.ids import sha256_hex
 from kb.index.registry import Registry
 from kb.ingest.commit import IngestOutcome
 from kb.ingest.pipeline import Ingestor
 from kb.ingest.sources import Source
-from kb.layout import original_file
+from kb.layout import original_key
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class Recovery:
     def __init__(
         self,
         registry: Registry,
-        originals: Path,
+        originals: BlobStore,
         ingestor: Ingestor,
         sweep: Callable[[], int],
     ) -> None:
@@ -37,9 +37,10 @@ class Recovery:
             live = self.registry.get(p.doc_id)
             if p.op == "ingest" and not (live and live.version == p.version):
                 kind = live.kind if live else "bin"
-                path = original_file(self.originals, p.doc_id, p.version, p.name, kind)
-                if _intact(path, p.version):
-                    outcomes = self._resume(p.name, path, p.groups)
+                key = original_key(p.doc_id, p.version, p.name, kind)
+                data = _intact(self.originals, key, p.version)
+                if data is not None:
+                    outcomes = self._resume(p.name, data, p.groups)
                     reports += [f"resumed an interrupted upload: {o.message()}" for o in outcomes]
                 else:
                     reports.append(
@@ -60,15 +61,20 @@ class Recovery:
             log.info("recovery removed %d orphan chunks", swept)
         return reports
 
-    def _resume(self, name: str, path: Path, groups: tuple[str, ...]) -> list[IngestOutcome]:
-        matches = sorted(path.parent.glob(f"{path.name.split('.')[0]}.*"))
-        data = matches[0].read_bytes()  # read now: ingesting rewrites the same file
+    def _resume(self, name: str, data: bytes, groups: tuple[str, ...]) -> list[IngestOutcome]:
         return self.ingestor.run([Source(name, data=data)], groups=groups or None)
 
 
-def _intact(path: Path, version: str) -> bool:
-    """Whether a saved original has exactly the bytes the version tag was made from."""
-    matches = list(path.parent.glob(f"{version}.*")) if path.parent.is_dir() else []
-    # The version tag starts with the sha256 of the bytes; its tail names the chunking
-    # settings, which may differ in the process that recovers.
-    return any(version.startswith(sha256_hex(c.read_bytes())[:12]) for c in matches)
+def _intact(originals: BlobStore, key: str, version: str) -> bytes | None:
+    """The bytes of a saved original, if they are exactly those the version tag was made
+    from (any extension: the kind of an upload never registered is unknown)."""
+    folder = key.rsplit("/", 1)[0] + "/"
+    for candidate in originals.keys_under(folder):
+        if not candidate[len(folder) :].startswith(f"{version}."):
+            continue
+        data = originals.read(candidate)  # read now: ingesting rewrites the same key
+        # The version tag starts with the sha256 of the bytes; its tail names the chunking
+        # settings, which may differ in the process that recovers.
+        if version.startswith(sha256_hex(data)[:12]):
+            return data
+    return None

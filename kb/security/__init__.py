@@ -2,7 +2,7 @@
 
 ┌ kb/security ───────────────────────────────────────────────────────────────┐
 │ principals (roles, groups)  auth (sign-in, throttle, OIDC)                 │
-│ users (the users file)  audit (append-only, hash-chained log)              │
+│ users (in the database)  audit (append-only, hash-chained log)             │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from kb.security.audit import ACTIONS, AuditEvent, AuditLog
 from kb.security.auth import FAILED_SIGN_IN_DELAY, GUEST, Authenticator, oidc_providers
 from kb.security.principals import EVERYONE, SYSTEM, Principal, normalize_groups, require_admin
-from kb.security.users import ROLES, UsersFile
+from kb.security.users import ROLES, UserStore
 
 __all__ = [
     "ACTIONS",
@@ -24,7 +24,7 @@ __all__ = [
     "Principal",
     "ROLES",
     "SYSTEM",
-    "UsersFile",
+    "UserStore",
     "normalize_groups",
     "oidc_providers",
     "require_admin",

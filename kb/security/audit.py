@@ -1,4 +1,4 @@
-"""The audit log: an append-only SQLite table of who did what, when, with a hash chain."""
+"""The audit log: an append-only database table of who did what, when, with a hash chain."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import csv
 import hashlib
 import io
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
-from kb.errors import StoreError
+from sqlalchemy import text
+
+from kb.backends.database import Database
 
 
 class FileOutcome(Protocol):
@@ -61,23 +59,10 @@ ACTIONS = (
     "recover",
     "audit_export",
 )
-# Triggers make the table append-only for every client of the file, not only for kb's code:
-# an UPDATE or DELETE aborts. Each row also carries a sha256 chain over the previous row, so
-# a row edited or removed with the triggers dropped shows up in `verify()`.
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    chain TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
+# The database makes the table append-only for every client, not only for kb's code
+# (triggers: an UPDATE, DELETE or TRUNCATE aborts; kb.backends.migrations). Each row also
+# carries a sha256 chain over the previous row, so a row edited or removed with the triggers
+# dropped shows up in `verify()`.
 _GENESIS = "0" * 64
 MAX_TEXT = 2000  # a pasted novel as a question is cut here: the log records, it does not archive
 
@@ -108,75 +93,60 @@ def _link(prev: str, at: float, actor: str, action: str, detail: str) -> str:
 
 
 class AuditLog:
-    """Appends events to `data_dir/audit.sqlite`; reading is for admins (the facade checks)."""
+    """Appends events to the database's `events` table; reading is for admins (the facade
+    checks)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # One connection for the process, used under the lock: closing the last
-            # connection to a WAL database checkpoints it, which cost ~6 ms per question.
-            self._db = sqlite3.connect(
-                path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL: an event survives a killed process; only a power cut may lose the last.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the audit log {path}: {exc}") from exc
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def record(self, actor: str, action: str, **detail: Any) -> AuditEvent:
-        """Append one event (in its own transaction, chained to the previous row)."""
+        """Append one event, chained to the previous row. Writers queue (BEGIN IMMEDIATE on
+        SQLite, an advisory lock on PostgreSQL): two replicas appending at once would
+        otherwise chain to the same previous row and break the chain."""
         event = AuditEvent(time.time(), str(actor), action, _clip(detail))
-        text = json.dumps(event.detail, ensure_ascii=False, default=str, sort_keys=True)
-        with self._conn() as conn:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                row = conn.execute("SELECT chain FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-                chain = _link(row[0] if row else _GENESIS, event.at, event.actor, action, text)
-                conn.execute(
-                    "INSERT INTO events (at, actor, action, detail, chain) VALUES (?,?,?,?,?)",
-                    (event.at, event.actor, action, text, chain),
-                )
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise StoreError(f"could not write the audit log {self.path}: {exc}") from exc
+        body = json.dumps(event.detail, ensure_ascii=False, default=str, sort_keys=True)
+        with self.db.write(lock="audit") as conn:
+            prev = conn.execute(text("SELECT chain FROM events ORDER BY seq DESC LIMIT 1"))
+            chain = _link(prev.scalar() or _GENESIS, event.at, event.actor, action, body)
+            conn.execute(
+                text(
+                    "INSERT INTO events (at, actor, action, detail, chain) "
+                    "VALUES (:at, :actor, :action, :detail, :chain)"
+                ),
+                {
+                    "at": event.at,
+                    "actor": event.actor,
+                    "action": action,
+                    "detail": body,
+                    "chain": chain,
+                },
+            )
         return event
 
     def events(self, limit: int = 500, action: str | None = None) -> list[AuditEvent]:
         """The newest `limit` events, newest first (optionally of one action)."""
         sql = "SELECT at, actor, action, detail FROM events"
-        args: list[Any] = []
+        args: dict[str, Any] = {"n": max(0, int(limit))}
         if action:
-            sql += " WHERE action=?"
-            args.append(action)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(max(0, int(limit)))
-        with self._conn() as conn:
-            rows = conn.execute(sql, args).fetchall()
+            sql += " WHERE action=:action"
+            args["action"] = action
+        with self.db.read() as conn:
+            rows = conn.execute(text(sql + " ORDER BY seq DESC LIMIT :n"), args).all()
         return [AuditEvent(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def count(self) -> int:
         """How many events are recorded."""
-        with self._conn() as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        with self.db.read() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one())
 
     def verify(self) -> list[str]:
         """Breaks in the hash chain (empty: no row was edited or removed)."""
         problems, prev = [], _GENESIS
-        with self._conn() as conn:
-            for seq, at, actor, action, detail, chain in conn.execute(
-                "SELECT seq, at, actor, action, detail, chain FROM events ORDER BY seq"
-            ):
+        with self.db.read() as conn:
+            rows = conn.execute(
+                text("SELECT seq, at, actor, action, detail, chain FROM events ORDER BY seq")
+            )
+            for seq, at, actor, action, detail, chain in rows:
                 if _link(prev, at, actor, action, detail) != chain:
                     problems.append(f"audit event {seq} was altered or a row before it removed")
                 prev = chain
@@ -185,8 +155,8 @@ class AuditLog:
     def csv(self, limit: int | None = None) -> str:
         """Every event (or the newest `limit`), oldest first, as CSV with an ISO time column."""
         sql = "SELECT seq, at, actor, action, detail FROM events ORDER BY seq"
-        with self._conn() as conn:
-            rows = conn.execute(sql).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(text(sql)).all()
         if limit is not None:
             rows = rows[-limit:]
         out = io.StringIO()

@@ -1,4 +1,4 @@
-"""Sign-in: who a session is (users file, bootstrap admin, OIDC identity), checked server-side."""
+"""Sign-in: who a session is (kb's users, bootstrap admin, OIDC identity), checked server-side."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
+from kb.backends import build_database
+from kb.backends.database import Database
 from kb.config import Settings
 from kb.errors import KBError, SignInError
-from kb.layout import DataDir
 from kb.security.principals import Principal
-from kb.security.users import User, UsersFile, check_groups, normalize_name
+from kb.security.users import User, UserStore, check_groups, normalize_name
 
 # The env-configured admin (KB_ADMIN_PASSWORD): opens a fresh install before any user exists.
 BOOTSTRAP_ADMIN = "admin"
@@ -26,14 +28,9 @@ WRONG_CREDENTIALS = "Wrong user name or password."
 GUEST = Principal("guest", "employee")
 
 
-def users_path(settings: Settings) -> Path:
-    """Where the users file lives: KB_USERS_FILE, else users.json in the data folder."""
-    return DataDir.of(settings).users
-
-
-def open_users(settings: Settings) -> UsersFile:
-    """The users file of these settings."""
-    return UsersFile(users_path(settings), settings.password_min_length)
+def open_users(settings: Settings) -> UserStore:
+    """The users of these settings' database."""
+    return UserStore(build_database(settings), settings.password_min_length)
 
 
 def generate_password() -> str:
@@ -47,8 +44,11 @@ def _digest(text: str) -> str:
 
 @dataclass
 class SignInThrottle:
-    """Locks a user name for a while after repeated wrong passwords (per process)."""
+    """Locks a user name for a while after repeated wrong passwords. With a database the
+    count is shared by every process and replica (N replicas must not give a guesser N
+    times the tries); without one it is this process's."""
 
+    db: Database | None = None
     # 5 tries in 15 minutes, then 5 minutes' wait: a person mistyping never hits it,
     # a guessing script gets 5 guesses per 5 minutes instead of one a second.
     max_failures: int = 5
@@ -56,25 +56,56 @@ class SignInThrottle:
     lockout: float = 300.0
     _failures: dict[str, deque[float]] = field(default_factory=dict)
 
+    def _recent(self, name: str, now: float) -> list[float]:
+        if self.db is None:
+            return list(self._failures.get(name, ()))
+        with self.db.read() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT at FROM sign_in_failures WHERE name=:n AND at>:since "
+                    "ORDER BY at DESC LIMIT :k"
+                ),
+                {"n": name, "since": now - self.window, "k": self.max_failures},
+            )
+            return sorted(float(r[0]) for r in rows)
+
     def wait(self, name: str, now: float | None = None) -> float:
         """Seconds until `name` may try again (0: now)."""
         now = time.time() if now is None else now
-        recent = self._failures.get(normalize_name(name))
-        if not recent or len(recent) < self.max_failures:
+        recent = self._recent(normalize_name(name), now)
+        if len(recent) < self.max_failures:
             return 0.0
         return max(0.0, recent[-1] + self.lockout - now)
 
     def failed(self, name: str, now: float | None = None) -> None:
         """Note a wrong password for `name`."""
         now = time.time() if now is None else now
-        recent = self._failures.setdefault(normalize_name(name), deque())
-        recent.append(now)
-        while recent and (recent[0] < now - self.window or len(recent) > self.max_failures):
-            recent.popleft()
+        key = normalize_name(name)
+        if self.db is None:
+            recent = self._failures.setdefault(key, deque())
+            recent.append(now)
+            while recent and (recent[0] < now - self.window or len(recent) > self.max_failures):
+                recent.popleft()
+            return
+        with self.db.write() as conn:
+            conn.execute(
+                text("INSERT INTO sign_in_failures (name, at) VALUES (:n, :at)"),
+                {"n": key, "at": now},
+            )
+            # Old rows tell nothing: the table stays as small as the recent guessing.
+            conn.execute(
+                text("DELETE FROM sign_in_failures WHERE at<:old"),
+                {"old": now - max(self.window, self.lockout)},
+            )
 
     def succeeded(self, name: str) -> None:
         """A right password clears the count."""
-        self._failures.pop(normalize_name(name), None)
+        key = normalize_name(name)
+        if self.db is None:
+            self._failures.pop(key, None)
+            return
+        with self.db.write() as conn:
+            conn.execute(text("DELETE FROM sign_in_failures WHERE name=:n"), {"n": key})
 
 
 @dataclass(frozen=True)
@@ -88,12 +119,12 @@ class Session:
 
 
 class Authenticator:
-    """Password sign-in against the users file and the bootstrap admin, and session checks."""
+    """Password sign-in against kb's users and the bootstrap admin, and session checks."""
 
-    def __init__(self, settings: Settings, users: UsersFile | None = None) -> None:
+    def __init__(self, settings: Settings, users: UserStore | None = None) -> None:
         self.settings = settings
         self.users = users or open_users(settings)
-        self.throttle = SignInThrottle()
+        self.throttle = SignInThrottle(self.users.db)
 
     @property
     def bootstrap_digest(self) -> str | None:
@@ -113,7 +144,7 @@ class Authenticator:
         return self.bootstrap_digest is not None or any(u.password_hash for u in self.users.users())
 
     def _bootstrap(self, name: str) -> bool:
-        # The users file wins: once a user called "admin" exists, the variable opens nothing.
+        # kb's users win: once a user called "admin" exists, the variable opens nothing.
         return (
             self.bootstrap_digest is not None
             and normalize_name(name) == BOOTSTRAP_ADMIN
@@ -192,7 +223,7 @@ def _claim_groups(claims: Mapping[str, Any], claim: str) -> tuple[str, ...]:
 
 
 def oidc_principal(claims: Mapping[str, Any], lookup: Any, settings: Settings) -> Principal:
-    """Map an ID token's claims to a principal: the users file's role and groups by e-mail,
+    """Map an ID token's claims to a principal: kb's role and groups for the e-mail,
     else (if allowed) an employee; groups from KB_OIDC_GROUPS_CLAIM are added."""
     email = str(claims.get("email") or "").strip().lower()
     if not email or "@" not in email:

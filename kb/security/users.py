@@ -1,22 +1,20 @@
-"""The local users file: names, roles, groups and salted (argon2id) password hashes."""
+"""Users: names, roles, groups and salted (argon2id) password hashes, in the database."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import re
-import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, text
 
+from kb.backends.database import Database
 from kb.errors import ConfigError, KBError, UserError
 from kb.security.principals import EVERYONE, Principal
 
@@ -29,7 +27,6 @@ _GROUP = re.compile(
 )  # as kb.security.principals accepts for documents
 # Longer passwords only cost hashing time; this bound stops a megabyte "password" DoS.
 MAX_PASSWORD_LENGTH = 1024
-_FORMAT = 1
 # argon2id with the library's RFC 9106 "low memory" profile (64 MiB, 3 passes): ~50 ms here.
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so an unknown name costs as long as a wrong password.
@@ -86,7 +83,7 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class User:
-    """One entry of the users file."""
+    """One user kb knows."""
 
     name: str
     role: Role
@@ -106,69 +103,65 @@ class User:
         return "password" if self.password_hash else "OIDC only"
 
 
-def _user(raw: dict[str, Any], where: Path) -> User:
+def _user(row: Any) -> User:
     try:
-        role = raw["role"]
+        role = row.role
         if role not in ROLES:
             raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
         return User(
-            name=check_name(str(raw["name"])),
+            name=check_name(str(row.name)),
             role=cast(Role, role),
-            groups=check_groups(raw.get("groups", [])),
-            password_hash=raw.get("password_hash") or None,
-            updated_at=str(raw.get("updated_at", "")),
+            groups=check_groups(json.loads(row.groups or "[]")),
+            password_hash=row.password_hash or None,
+            updated_at=str(row.updated_at or ""),
         )
-    except (KeyError, TypeError, ValueError, UserError) as exc:
+    except (TypeError, ValueError, UserError) as exc:
         raise ConfigError(
-            f"the users file {where} has a bad entry ({exc}); fix it by hand or restore it, "
-            "then use `kb users` to change users"
+            f"the users table has a bad entry for {str(row.name)[:60]!r} ({exc}); "
+            "fix it with `kb users set` or remove it with `kb users remove`"
         ) from exc
 
 
-class UsersFile:
-    """The users file, safe to share between threads and between processes (app and CLI)."""
+def _params(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role,
+        "groups": json.dumps(list(user.groups)),
+        "password_hash": user.password_hash,
+        "updated_at": user.updated_at,
+    }
 
-    def __init__(self, path: Path, min_password_length: int = 12) -> None:
-        self.path = Path(path)
+
+_UPDATE = text(
+    "UPDATE users SET role=:role, groups=:groups, password_hash=:password_hash, "
+    "updated_at=:updated_at WHERE name=:name"
+)
+
+
+class UserStore:
+    """The `users` table, shared by every process and replica on the same database."""
+
+    def __init__(self, db: Database, min_password_length: int = 12) -> None:
+        self.db = db
         self.min_password_length = min_password_length
-        self._lock = threading.Lock()
-        self._cache: tuple[tuple[int, int], dict[str, User]] | None = None
 
     # -- reading -------------------------------------------------------------------------------
-    def _read(self) -> dict[str, User]:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return {}
-        key = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if self._cache and self._cache[0] == key:
-                return self._cache[1]
-            try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-                entries = data["users"]
-                if not isinstance(entries, list):
-                    raise TypeError("'users' is not a list")
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ConfigError(
-                    f"cannot read the users file {self.path} ({exc}); restore it from a backup "
-                    "or move it away and add users again with `kb users add`"
-                ) from exc
-            users = {u.name: u for u in (_user(raw, self.path) for raw in entries)}
-            self._cache = (key, users)
-            return users
-
     def users(self) -> list[User]:
         """Every user, by name."""
-        return sorted(self._read().values(), key=lambda u: u.name)
+        with self.db.read() as conn:
+            return [_user(r) for r in conn.execute(text("SELECT * FROM users ORDER BY name"))]
 
     def get(self, name: str) -> User | None:
         """The user called `name` (any case), or None."""
-        return self._read().get(normalize_name(name))
+        with self.db.read() as conn:
+            row = conn.execute(
+                text("SELECT * FROM users WHERE name=:n"), {"n": normalize_name(name)}
+            ).first()
+        return _user(row) if row else None
 
     def groups(self) -> list[str]:
         """Every group some user belongs to."""
-        return sorted({g for u in self._read().values() for g in u.groups})
+        return sorted({g for u in self.users() for g in u.groups})
 
     def verify(self, name: str, password: str) -> User | None:
         """The user if `password` is theirs; None otherwise (unknown name or wrong password)."""
@@ -183,47 +176,27 @@ class UsersFile:
         if user is None or stored is None:
             return None
         if _HASHER.check_needs_rehash(stored):  # the hashing profile got stronger since
-            with contextlib.suppress(KBError, OSError):
+            with contextlib.suppress(KBError):
                 self._change(user.name, lambda u: replace(u, password_hash=_HASHER.hash(password)))
         return user
 
-    # -- writing -------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[dict[str, User]]:
-        # One writer at a time across processes (the app and `kb users`), then an atomic swap.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            with self._lock:
-                self._cache = None
-            users = dict(self._read())
-            yield users
-            self._write(users)
+    # -- writing: one transaction each, serialised (the last-admin check reads them all) ---
+    def _all(self, conn: Connection) -> dict[str, User]:
+        return {u.name: u for u in map(_user, conn.execute(text("SELECT * FROM users")))}
 
-    def _write(self, users: dict[str, User]) -> None:
-        rows = [asdict(u) for u in sorted(users.values(), key=lambda u: u.name)]
-        for row in rows:
-            row["groups"] = list(row["groups"])
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # hashes: owner only
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"version": _FORMAT, "users": rows}, out, indent=2)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
-        with self._lock:
-            self._cache = None
-
-    def _change(self, name: str, change: Any, keep_an_admin: bool = False) -> User:
-        with self._locked() as users:
+    def _change(
+        self, name: str, change: Callable[[User], User], keep_an_admin: bool = False
+    ) -> User:
+        with self.db.write(lock="users") as conn:
+            users = self._all(conn)
             user = users.get(normalize_name(name))
             if user is None:
                 raise UserError(f"no user named {name[:60]!r}; see `kb users list`")
             users[user.name] = new = replace(change(user), updated_at=_now())
             if keep_an_admin:
                 _check_admin_left(users, user)
-        return cast(User, new)
+            conn.execute(_UPDATE, _params(new))
+        return new
 
     def add(
         self, name: str, role: Role, groups: Iterable[str] = (), password: str | None = None
@@ -236,23 +209,31 @@ class UsersFile:
             check_password(password, norm, self.min_password_length)
         hashed = _HASHER.hash(password) if password is not None else None
         user = User(norm, role, check_groups(groups), hashed, _now())
-        with self._locked() as users:
-            if norm in users:
+        with self.db.write(lock="users") as conn:
+            if conn.execute(text("SELECT 1 FROM users WHERE name=:n"), {"n": norm}).first():
                 raise UserError(
                     f"a user named {norm!r} exists already; change it with `kb users set` "
                     "or `kb users passwd`"
                 )
-            users[norm] = user
+            conn.execute(
+                text(
+                    "INSERT INTO users (name, role, groups, password_hash, updated_at) "
+                    "VALUES (:name, :role, :groups, :password_hash, :updated_at)"
+                ),
+                _params(user),
+            )
         return user
 
     def remove(self, name: str, keep_an_admin: bool = True) -> User:
         """Delete a user; their open sessions end at their next click."""
-        with self._locked() as users:
+        with self.db.write(lock="users") as conn:
+            users = self._all(conn)
             user = users.pop(normalize_name(name), None)
             if user is None:
                 raise UserError(f"no user named {name[:60]!r}; see `kb users list`")
             if keep_an_admin:
                 _check_admin_left(users, user)
+            conn.execute(text("DELETE FROM users WHERE name=:n"), {"n": user.name})
         return user
 
     def set_password(self, name: str, password: str | None) -> User:
