@@ -11,7 +11,7 @@ PORT ?= 8501
 
 LOCAL_STAMP := $(VENV)/.local-llm
 
-.PHONY: install local-llm run test test-fast lint bench chromium ocr clean screenshots
+.PHONY: install local-llm run test test-fast lint bench chromium ocr postgres moto clean screenshots
 
 install: $(STAMP)
 
@@ -49,6 +49,20 @@ ocr:
 		(apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) \
 		|| echo "Tesseract not installed: OCR stays off (install tesseract-ocr to turn it on)")
 
+# The shared-state tests start their own PostgreSQL from Debian's package (as the postgres
+# user: the server refuses root) and an S3 endpoint, moto's server, from a venv of its own:
+# its boto3 pins a python-dateutil that chromadb's dependencies refuse.
+MOTO := .venv-moto/bin/moto_server
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
+moto: $(MOTO)
+
+$(MOTO):
+	$(PY) -m venv .venv-moto
+	.venv-moto/bin/pip install -q "moto[server]==5.2.5"
+
 # Browser tests need Debian's chromium (never `playwright install`: it downloads a browser).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
@@ -57,7 +71,7 @@ chromium:
 # README's copies in docs/screenshots/ on purpose.
 # The tests include the OpenAI-compatible path against llama.cpp's own server and the bundled
 # model, so they need local-llm (its build fits CI's 90 minutes: ~16 min, then cached).
-test: install local-llm chromium ocr
+test: install local-llm chromium ocr postgres moto
 	KB_SCREENSHOTS_DIR=test-artifacts/screenshots $(BIN)/python -m pytest -q
 
 # The fast tier: every test not marked `slow` (no real model, AppTest, subprocess, server or
@@ -77,4 +91,4 @@ bench: install
 	$(BIN)/kb bench all --quick
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) .venv-moto data .pytest_cache

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,15 @@ SAMPLE_DOCS = ROOT / "sample_docs"
 # A test that uses one of these loads the real model, a server or a browser: `slow` (make
 # test-fast leaves it out). Whole modules of AppTest, subprocess or server tests say so
 # themselves with `pytestmark = pytest.mark.slow`.
-SLOW_FIXTURES = {"real_embedding", "make_kb", "sample_kb", "chroma_server", "app_url", "browser"}
+SLOW_FIXTURES = {
+    "real_embedding",
+    "make_kb",
+    "sample_kb",
+    "chroma_server",
+    "app_url",
+    "browser",
+    "shared_services",
+}
 SLOW_MARKERS = ("browser", "server", "llm")
 
 
@@ -29,7 +39,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `slow` every test that needs the real model, a server or the browser."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & SLOW_FIXTURES or any(item.get_closest_marker(m) for m in SLOW_MARKERS):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (
+            fixtures & SLOW_FIXTURES
+            or any(item.get_closest_marker(m) for m in SLOW_MARKERS)
+            or params.get("backend") == "postgresql"  # starts PostgreSQL and Chroma
+        ):
             item.add_marker(pytest.mark.slow)
 
 
@@ -64,12 +79,52 @@ def real_embedding() -> BaseEmbedding:
     return build_embedding(load_settings())
 
 
+@dataclass
+class Services:
+    """The shared services of a replicated deployment, running for the test session."""
+
+    postgres: Any  # tests.servers.Postgres
+    chroma_port: int
+
+
+@pytest.fixture(scope="session")
+def shared_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """A real PostgreSQL and a real `chroma run`, started once for the session."""
+    from tests import servers
+
+    folder = tmp_path_factory.mktemp("services")
+    with servers.postgres() as pg, servers.chroma(folder) as port:
+        yield Services(pg, port)
+
+
 @pytest.fixture
-def settings_for(tmp_path: Path) -> Callable[..., Settings]:
-    """Settings with data in a fresh tmp folder, plus any overrides."""
+def backend() -> str:
+    """Where the shared state lives: 'sqlite' here; the facade test modules parametrise it
+    with 'postgresql' (a fresh database, a Chroma server collection, a shared folder)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def settings_for(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Callable[..., Settings]:
+    """Settings with data in a fresh tmp folder, plus any overrides. On 'postgresql' every
+    call in one test shares one database and collection: another data dir is a replica."""
+    shared: dict[str, Any] = {}
+    if backend == "postgresql":
+        services: Services = request.getfixturevalue("shared_services")
+        shared = {
+            "database_url": services.postgres.create(),
+            "chroma_host": "127.0.0.1",
+            "chroma_port": services.chroma_port,
+            "collection": f"t{uuid.uuid4().hex[:16]}",
+            "originals_dir": tmp_path / "shared-originals",
+        }
 
     def make(**overrides: Any) -> Settings:
         overrides.setdefault("data_dir", tmp_path / "data")
+        for key, value in shared.items():
+            overrides.setdefault(key, value)
         return load_settings(**overrides)
 
     return make

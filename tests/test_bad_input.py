@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from sqlalchemy import text
 
 from kb.ingest.guards import display_name
 from kb.ingest.pipeline import Source
@@ -134,16 +134,15 @@ def bad_files() -> list[tuple[Source, str]]:
 
 def snapshot(base: KnowledgeBase) -> dict[str, Any]:
     """Everything the store holds: registry rows, Chroma rows, keyword index and originals."""
-    with sqlite3.connect(base.registry.path) as conn:
-        cols = [r[1] for r in conn.execute("PRAGMA table_info(documents)")]
-        rows = conn.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
-        registry = [
+    with base.db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM documents"))]
+        registry = sorted(
             # When and how fast (the parse report's seconds) differ between two runs.
-            {c: v for c, v in zip(cols, r, strict=True) if c not in ("ingested_at", "report")}
-            for r in rows
-        ]
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        pending = conn.execute("SELECT * FROM pending").fetchall()
+            ({c: v for c, v in r.items() if c not in ("ingested_at", "report")} for r in rows),
+            key=lambda r: r["doc_id"],
+        )
+        meta = dict(conn.execute(text("SELECT key, value FROM meta")).all())
+        pending = conn.execute(text("SELECT * FROM pending")).all()
     got = base.store._collection.get(include=["documents", "metadatas", "embeddings"])
     chroma = sorted(
         (i, d, json.dumps(m, sort_keys=True), [float(x) for x in e])

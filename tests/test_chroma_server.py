@@ -2,72 +2,48 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kb import ConfigError
-from kb.config import load_settings
+from kb.config import Settings, load_settings
 from kb.ingest.pipeline import Source
 from kb.knowledge_base import KnowledgeBase
+from tests.conftest import Services
 
 pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[int]:
-    exe = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert exe, "the chroma CLI ships with chromadb; run make install"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            exe,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.5)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def server_settings(shared_services: Services, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings on the session's Chroma server, each call a fresh PostgreSQL database (a
+    registry of its own) unless one is given; one collection per test."""
+    collection = f"c{uuid.uuid4().hex[:12]}"
+
+    def make(name: str = "data", **overrides: Any) -> Settings:
+        overrides.setdefault("database_url", shared_services.postgres.create())
+        overrides.setdefault("collection", collection)
+        return load_settings(
+            data_dir=tmp_path / name,
+            chroma_host="127.0.0.1",
+            chroma_port=shared_services.chroma_port,
+            originals_dir=tmp_path / f"{name}-originals",
+            **overrides,
+        )
+
+    return make
 
 
 @pytest.mark.server
 def test_ingest_search_replace_delete_against_a_real_server(
-    chroma_server: int, make_kb: Callable[..., KnowledgeBase], tmp_path: Path
+    server_settings: Callable[..., Settings], real_embedding: BaseEmbedding, tmp_path: Path
 ) -> None:
-    base = make_kb(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    base = KnowledgeBase(server_settings(), embed_model=real_embedding)
     assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
     doc = "# Lab safety\n\nGoggles are stored in cabinet {}.\n\n## Spills\n\nUse the orange kit.\n"
     [first] = base.ingest([Source("safety.md", doc.format("walrus-12").encode())])
@@ -84,14 +60,11 @@ def test_ingest_search_replace_delete_against_a_real_server(
 
 
 @pytest.mark.server
-def test_a_second_data_dir_on_the_same_collection_is_refused_and_deletes_nothing(
-    chroma_server: int, real_embedding: BaseEmbedding, tmp_path: Path
+def test_a_second_registry_on_the_same_collection_is_refused_and_deletes_nothing(
+    server_settings: Callable[..., Settings], real_embedding: BaseEmbedding
 ) -> None:
-    def open_dir(name: str) -> KnowledgeBase:
-        settings = load_settings(
-            data_dir=tmp_path / name, chroma_host="127.0.0.1", chroma_port=chroma_server
-        )
-        return KnowledgeBase(settings, embed_model=real_embedding)
+    def open_dir(name: str) -> KnowledgeBase:  # each its own database: another registry
+        return KnowledgeBase(server_settings(name), embed_model=real_embedding)
 
     alpha_text = b"# Alpha\n\nThe alpha reactor is cooled by walrus-12 coolant.\n"
     a, b = open_dir("A"), open_dir("B")
@@ -100,7 +73,7 @@ def test_a_second_data_dir_on_the_same_collection_is_refused_and_deletes_nothing
     chunks = a.store.count()
 
     # B's registry does not know alpha.md: before the guard, B's sweep deleted its chunks.
-    with pytest.raises(ConfigError, match="belongs to another kb data dir") as refused:
+    with pytest.raises(ConfigError, match="belongs to another kb registry") as refused:
         b.ingest([Source("beta.md", b"# Beta\n\nThe beta line runs on pelican-34.\n")])
     assert "KB_COLLECTION" in str(refused.value) and "nothing was written" in str(refused.value)
     for write in (lambda: b.repair(), lambda: b.reindex()):
@@ -108,7 +81,7 @@ def test_a_second_data_dir_on_the_same_collection_is_refused_and_deletes_nothing
             write()
     assert b.documents() == []
     [problem] = b.check()  # not a list of "orphans": they are A's
-    assert problem.startswith("the Chroma collection 'kb_chunks' on the Chroma server")
+    assert problem.startswith(f"the Chroma collection '{b.settings.collection}' on the Chroma")
 
     a.store.reopen()
     assert a.store.count() == chunks  # A lost nothing
@@ -119,12 +92,7 @@ def test_a_second_data_dir_on_the_same_collection_is_refused_and_deletes_nothing
 
     # Its own KB_COLLECTION on the same server: B works beside A.
     b2 = KnowledgeBase(
-        load_settings(
-            data_dir=tmp_path / "B",
-            chroma_host="127.0.0.1",
-            chroma_port=chroma_server,
-            collection="kb_chunks_b",
-        ),
+        server_settings("B", database_url=b.settings.database_url, collection="kb_chunks_b"),
         embed_model=real_embedding,
     )
     [beta] = b2.ingest([Source("beta.md", b"# Beta\n\nThe beta line runs on pelican-34.\n")])

@@ -19,6 +19,14 @@ from tests.app_helpers import make_pdf
 Factory = Callable[..., KnowledgeBase]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every facade test here runs twice: on a data dir of its own (SQLite, embedded Chroma,
+    originals folder), and on the shared services (PostgreSQL, a Chroma server, a shared
+    originals folder) that replicas use."""
+    return str(request.param)
+
+
 def _pdf(tmp_path: Path, name: str, pages: list[str]) -> Source:
     path = make_pdf(tmp_path / name, pages)
     return Source(name, data=path.read_bytes())
@@ -75,6 +83,7 @@ def test_errors_are_named_and_say_what_to_do(fake_kb: Factory) -> None:
         base.ingest([], groups=[])
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the data dir's own files: SQLite, embedded
 def test_every_path_comes_from_the_data_dir_layout(fake_kb: Factory, tmp_path: Path) -> None:
     base = fake_kb()
     base.ingest([_pdf(tmp_path, "a.pdf", ["Alpha beta gamma."])])
@@ -88,6 +97,7 @@ def test_every_path_comes_from_the_data_dir_layout(fake_kb: Factory, tmp_path: P
     assert base.log_path == paths.log
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # replicas share a registry; see test_replicas
 def test_a_registry_that_does_not_own_the_collection_writes_nothing(
     fake_kb: Factory, settings_for: Callable[..., Settings], tmp_path: Path
 ) -> None:

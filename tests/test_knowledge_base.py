@@ -21,6 +21,14 @@ from .conftest import SAMPLE_DOCS
 KBFactory = Callable[..., KnowledgeBase]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every facade test here runs twice: on a data dir of its own (SQLite, embedded Chroma,
+    originals folder), and on the shared services (PostgreSQL, a Chroma server, a shared
+    originals folder) that replicas use."""
+    return str(request.param)
+
+
 def _md(fact: str, extra: str = "") -> bytes:
     return (
         "# Parking rules\n\nStaff park in the north lot. "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from kb.config import load_settings
 from kb.errors import KBError, NotFoundError, PermissionDeniedError
@@ -237,13 +238,12 @@ def test_the_audit_log_records_who_did_what_and_cannot_be_rewritten(
     assert csv_text.splitlines()[0] == "seq,time_utc,actor,action,detail"
     assert len(csv_text.splitlines()) == len(events) + 1
     assert base.audit.verify() == []
-    with sqlite3.connect(base.audit.path) as conn:
-        for sql in ("UPDATE events SET actor='x'", "DELETE FROM events"):
-            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-                conn.execute(sql)
-    with sqlite3.connect(base.audit.path) as conn:  # someone drops the guard and edits a row
-        conn.execute("DROP TRIGGER events_no_update")
-        conn.execute("UPDATE events SET actor='nobody' WHERE seq=4")
+    for sql in ("UPDATE events SET actor='x'", "DELETE FROM events"):
+        with pytest.raises(DBAPIError, match="append-only"), base.db.engine.begin() as conn:
+            conn.execute(text(sql))
+    with base.db.engine.begin() as conn:  # someone drops the guard and edits a row
+        conn.execute(text("DROP TRIGGER events_no_update"))
+        conn.execute(text("UPDATE events SET actor='nobody' WHERE seq=4"))
     assert base.audit.verify() == ["audit event 4 was altered or a row before it removed"]
 
 

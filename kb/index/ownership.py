@@ -1,5 +1,6 @@
-"""One registry per Chroma collection: the guard that keeps one data dir from sweeping
-another's chunks (each registry deletes, as orphans, the chunks it does not know)."""
+"""One registry per Chroma collection: the guard that keeps one knowledge base from sweeping
+another's chunks (each registry deletes, as orphans, the chunks it does not know). Replicas
+share one registry (one database), so they all own their collection."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from kb.index.store import ChunkStore
 
 
 def not_owner(settings: Settings, root: Path) -> str:
-    """Why a data dir may not write to its configured collection, and what to do."""
+    """Why this registry may not write to its configured collection, and what to do."""
     where = (
         f" on the Chroma server {settings.chroma_host}:{settings.chroma_port}"
         if settings.chroma_host
         else ""
     )
+    database = "KB_DATABASE_URL's database" if settings.database_url else f"the data dir {root}"
     return (
-        f"the Chroma collection '{settings.collection}'{where} belongs to another kb data "
-        f"dir, not to {root}: nothing was written or deleted. Each data dir keeps its own "
-        "registry, so data dirs must not share a collection: give this one its own "
-        "KB_COLLECTION (replicas sharing one registry are not supported yet)"
+        f"the Chroma collection '{settings.collection}'{where} belongs to another kb registry "
+        f"(another data dir or database), not to {database}: nothing was written or deleted. "
+        "What is shared must be shared together: replicas of one knowledge base use the "
+        "same KB_DATABASE_URL, and a separate knowledge base needs its own KB_COLLECTION"
     )
 
 
