@@ -33,8 +33,8 @@ def chat() -> None:
             st.page_link(upload, label="Go to the Upload page", icon=":material/upload:")
         return
     st.caption(
-        f"{len(docs)} documents you can ask about. Answers quote them, and every [n] points to its "
-        "source below the answer."
+        f"{ui.plural(len(docs), 'document')} you can ask about. Answers quote them, and every "
+        "[n] points to its source below the answer."
     )
     live = {d.doc_id for d in docs}
     for n, turn in enumerate(history):

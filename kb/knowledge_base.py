@@ -12,16 +12,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
-from kb import logs
+from kb import backends, logs
 from kb.answer import Answer, Answerer, AnswerStream
-from kb.backends import (
-    build_blob_store,
-    build_database,
-    build_embedding,
-    build_vector_store,
-    check_topology,
-    warm_up,
-)
 from kb.backends.llm import build_llm
 from kb.config import Settings
 from kb.errors import NotFoundError, PermissionDeniedError, UsageError
@@ -48,6 +40,7 @@ from kb.ingest import (
     expand_paths,
     ocr,
     parsing,
+    stored_sources,
 )
 from kb.layout import DataDir
 from kb.search import Hit, Mode, Searcher, Trace
@@ -67,19 +60,20 @@ class KnowledgeBase:
     ) -> None:
         self.settings = settings
         self.paths = paths = DataDir.of(settings).create()
-        check_topology(settings)  # a shared part beside a private one would lose data
-        self.db = build_database(settings)
+        if vector_store is None:  # an injected store (tests, benchmarks) is the caller's
+            backends.check_topology(settings)  # shared beside private parts would lose data
+        self.db = backends.build_database(settings)
         # The model itself loads on first use: listing or checking documents needs none.
-        self.embed_model = embed_model or build_embedding(settings)
+        self.embed_model = embed_model or backends.build_embedding(settings)
         # A store built here can be reloaded when another process writes to it.
         self.store = ChunkStore(
             # Fresh: a copy cached by this process may predate other processes' writes.
-            vector_store or build_vector_store(settings, fresh=True),
-            None if vector_store else lambda: build_vector_store(settings, fresh=True),
+            vector_store or backends.build_vector_store(settings, fresh=True),
+            None if vector_store else lambda: backends.build_vector_store(settings, fresh=True),
         )
         self.registry = Registry(self.db)
         self.cache = EmbeddingCache(cache_path or paths.embeddings, self.embed_model.model_name)
-        self.originals = build_blob_store(settings)
+        self.originals = backends.build_blob_store(settings)
         self.lock = WriteLock(paths.write_lock, self.db)
         self.audit = AuditLog(self.db)
         # Failed files' tracebacks and the parsing libraries' warnings: never the terminal.
@@ -94,7 +88,11 @@ class KnowledgeBase:
             self.log_path,
         )
         self.snapshots = Snapshots(
-            self.registry, self.store, paths.keyword, (settings.bm25_k1, settings.bm25_b)
+            self.registry,
+            self.store,
+            paths.keyword,
+            (settings.bm25_k1, settings.bm25_b),
+            shared=self.originals if self.db.shared else None,
         )
         self.searcher = Searcher(
             settings, self.store, self.embed_model, self.snapshots.get, self.registry.stamp
@@ -132,7 +130,7 @@ class KnowledgeBase:
         """Load the document parsers and the embedding model ahead of use (in daemon threads
         by default), so the first upload or question does not wait for them."""
         parsing.preload(background=background)
-        warm_up(self.embed_model, background)
+        backends.warm_up(self.embed_model, background)
 
     # -- what readers see ---------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -178,7 +176,7 @@ class KnowledgeBase:
                         self.audit.record(SYSTEM.name, "recover", report=line)
                 yield
                 self.sweeper.sweep()  # chunks and originals of no live version
-                self.snapshot()  # the keyword index brought up to date
+                self.snapshots.publish()  # the keyword index up to date, shared with replicas
 
     def repair(self, *, actor: Principal = SYSTEM) -> list[str]:
         """Finish or undo interrupted writes and delete chunks and files of no live version
@@ -250,17 +248,7 @@ class KnowledgeBase:
                 if ids_or_names
                 else self.registry.list()
             )
-            sources = []
-            for doc in docs:
-                key = self.ingestor.original_key(doc)
-                if not self.originals.exists(key):
-                    raise NotFoundError(
-                        f"the stored original of {doc.name} is missing; upload it again"
-                    )
-                # A folder's file is read when its turn comes; S3 bytes are fetched now.
-                path = self.originals.path_of(key)
-                data = None if path else self.originals.read(key)
-                sources.append(Source(doc.name, data=data, path=path))
+            sources = stored_sources(docs, self.originals, self.ingestor.original_key)
             outcomes = self.ingestor.run(sources, progress, reindex=True)
         self.audit.outcomes(actor.name, outcomes, "reindex")
         return outcomes

@@ -74,9 +74,10 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres() -> Iterator[Postgres]:
+def postgres(durable: bool = False) -> Iterator[Postgres]:
     """initdb + pg_ctl in a temp folder (as the `postgres` user when run as root: the server
-    refuses root), fsync off: tests need no durability across power cuts."""
+    refuses root). fsync is off unless `durable` (benchmarks): tests need no durability
+    across power cuts."""
     folder = Path(tempfile.mkdtemp(prefix="kb-pg-"))  # not under pytest's root-only tmp
     data = folder / "data"
     as_user: list[str] = []
@@ -89,7 +90,8 @@ def postgres() -> Iterator[Postgres]:
         [*as_user, _pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
          "-E", "UTF8", "--no-sync"], **run,
     )  # fmt: skip
-    opts = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=200"
+    opts = f"-h 127.0.0.1 -p {port} -k {folder} -c max_connections=200"
+    opts += "" if durable else " -c fsync=off"
     subprocess.run(
         [*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(data / "log"),
          "-w", "start"], **run,

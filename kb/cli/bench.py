@@ -38,12 +38,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    """kb bench query --chunks N."""
-    from kb.bench.query import bench_query, report_query
+    """kb bench query --chunks N; with KB_DATABASE_URL on PostgreSQL, SQLite beside it."""
+    from kb.bench.query import bench_query, report_databases, report_query, scratch_database
 
+    url = settings.database_url.get_secret_value() if settings.database_url else None
     for n in args.chunks:
         result = bench_query(n, Path(args.scifact), settings, args.queries)
         print(json.dumps(result)) if args.json else report_query(result)
+        if url and url.startswith("postgres"):
+            with scratch_database(url) as scratch:
+                shared = bench_query(
+                    n, Path(args.scifact), settings, args.queries, database=scratch
+                )
+            print(json.dumps(shared)) if args.json else report_query(shared)
+            if not args.json:
+                report_databases(result, shared)
     return 0
 
 

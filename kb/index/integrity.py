@@ -13,6 +13,7 @@ from typing import Any
 
 from kb.backends.blobs import BlobStore
 from kb.index.locking import WriteLock
+from kb.index.published import is_published
 from kb.index.registry import Document, Registry
 from kb.index.snapshot import Snapshot
 from kb.index.store import ChunkStore, is_live, parse_chunk_id
@@ -29,7 +30,7 @@ def original_of(doc: Document) -> str:
 def stray_originals(registry: Registry, originals: BlobStore) -> list[str]:
     """Blobs among the originals that belong to no live version."""
     keep = {original_of(d) for d in registry.list()}
-    return [key for key in originals.keys_under() if key not in keep]
+    return [k for k in originals.keys_under() if k not in keep and not is_published(k)]
 
 
 class Checker:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.backends.blobs import BlobStore
+from kb.index import published
 from kb.index.keyword import KeywordIndex, Params
 from kb.index.registry import Registry
 from kb.index.store import ChunkStore, StoredChunk, is_live
@@ -66,9 +68,13 @@ class Snapshots:
         store: ChunkStore,
         keyword_dir: Path,
         bm25: Params,
+        shared: BlobStore | None = None,
     ) -> None:
         self.registry, self.store, self.keyword_dir = registry, store, keyword_dir
         self.bm25 = bm25  # (k1, b): a saved index built with others is rebuilt
+        # Replicas: the writer publishes its keyword index here, the others load it.
+        self.shared = shared
+        self._published = -1  # the generation this process last published
         self._writing = False  # this process holds the write lock and is writing
         self._view: Snapshot | None = None
         self._lock = threading.Lock()
@@ -134,10 +140,23 @@ class Snapshots:
             keyword = self._view.keyword  # only access groups changed: same chunks
         else:
             saved = KeywordIndex.load(self.keyword_dir, self.bm25)
+            if (saved is None or saved.generation != generation) and self.shared:
+                saved = published.fetch(self.shared, generation, self.bm25, self.keyword_dir)
             if saved is None or saved.generation != generation:
                 saved = self._rebuild_keyword(generation, active)
             keyword = saved
         return Snapshot(keyword, active, groups, stamp)
+
+    def publish(self) -> None:
+        """Share the current keyword index with the other replicas (write lock held)."""
+        view = self.get()
+        generation = view.keyword.generation
+        if self.shared is None or generation == self._published:
+            return
+        if KeywordIndex.load(self.keyword_dir, self.bm25) is None:
+            view.keyword.save(self.keyword_dir)  # e.g. a read-only moment at rebuild time
+        published.publish(self.shared, self.keyword_dir, generation)
+        self._published = generation
 
     def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
         ids, texts = [], []

@@ -18,7 +18,7 @@ from kb.ingest.pipeline import Ingestor, IngestOutcome, Progress
 from kb.ingest.recovery import Recovery
 from kb.ingest.report import summary
 from kb.ingest.sniff import EXTENSIONS
-from kb.ingest.sources import Source, expand_paths
+from kb.ingest.sources import Source, expand_paths, stored_sources
 
 __all__ = [
     "EXTENSIONS",
@@ -29,5 +29,6 @@ __all__ = [
     "Recovery",
     "Source",
     "expand_paths",
+    "stored_sources",
     "summary",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import IngestError
+from kb.backends.blobs import BlobStore
+from kb.errors import IngestError, NotFoundError
+from kb.index.registry import Document
 from kb.ingest.blocks import Block
 from kb.ingest.sniff import EXTENSIONS
 
@@ -55,4 +57,20 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Source]:
             sources.append(Source(path.name, path=path))
         else:
             raise IngestError(f"{path}: no such file or folder")
+    return sources
+
+
+def stored_sources(
+    docs: Sequence[Document], originals: BlobStore, key_of: Callable[[Document], str]
+) -> list[Source]:
+    """Sources for re-indexing documents from their stored originals (NotFoundError names
+    the first one missing, before anything is written)."""
+    sources = []
+    for doc in docs:
+        key = key_of(doc)
+        if not originals.exists(key):
+            raise NotFoundError(f"the stored original of {doc.name} is missing; upload it again")
+        # A folder's file is read when its turn comes; S3 bytes are fetched now.
+        path = originals.path_of(key)
+        sources.append(Source(doc.name, data=None if path else originals.read(key), path=path))
     return sources
