@@ -152,7 +152,7 @@ def test_restricting_a_document_hides_it_from_an_employee_at_once(
     assert "no longer available to you" in texts(old)  # the earlier answer is withdrawn
     assert ZEPHYR_FACT not in texts(emma) and ZEPHYR_NAME not in texts(emma)
     assert not new.expander  # no sources from the restricted document
-    assert "1 documents you can ask about" in texts(start(user=EMPLOYEE))
+    assert "1 document you can ask about" in texts(start(user=EMPLOYEE))
     inspector = start(user=EMPLOYEE).switch_page(INSPECTOR).run()
     inspector.text_input[0].input("Zephyr-9 calibration rig cabinet").run()
     assert ZEPHYR_NAME not in texts(inspector)
@@ -196,7 +196,7 @@ def test_guests_see_only_documents_open_to_everyone_when_sign_in_is_optional(
     base.ingest_paths([SAMPLE_DOCS / "travel-per-diem-rates.csv"])
     at = start(user=None)
     assert "Browsing as a guest" in texts(at.sidebar)
-    assert "1 documents you can ask about" in texts(at)
+    assert "1 document you can ask about" in texts(at)
     assert ZEPHYR_FACT not in texts(ask(at, ZEPHYR_QUESTION))
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(ADMIN_PAGE)  # no admin pages in a guest's menu
