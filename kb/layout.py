@@ -38,7 +38,7 @@ class DataDir:
 
     @classmethod
     def of(cls, settings: Settings) -> DataDir:
-        """The layout of `settings.data_dir` (KB_USERS_FILE moves the users file)."""
+        """The layout of `settings.data_dir` (KB_USERS_FILE names a legacy users file)."""
         return cls(Path(settings.data_dir), settings.users_file)
 
     def create(self) -> DataDir:

@@ -194,3 +194,32 @@ def test_the_keyword_index_follows_writes_made_through_another_replica(
     assert a.search("zebra crossing", 3, mode="keyword")[0].name == "zebra.md"
     b.delete("zebra.md")
     assert a.search("zebra crossing", 3, mode="keyword") == []
+
+
+def test_the_write_lock_and_the_sign_in_throttle_hold_across_replicas(
+    shared_services: Services, tmp_path: Path
+) -> None:
+    from kb.backends.database import Database, database_url
+    from kb.backends.migrate import upgrade
+    from kb.index import WriteLock
+    from kb.security.auth import SignInThrottle
+
+    url = database_url(shared_services.postgres.create(), tmp_path)
+    one, two = Database(url), Database(url)  # two processes' engines: separate connections
+    upgrade(one)
+    lock_one, lock_two = WriteLock(tmp_path / "a.lock", one), WriteLock(tmp_path / "b.lock", two)
+    with lock_one.hold(), lock_two.try_hold() as taken:
+        assert not taken  # another machine's file lock would not have stopped it
+    with lock_two.try_hold() as taken:
+        assert taken
+
+    throttle_one = SignInThrottle(one, max_failures=3, window=60, lockout=30)
+    throttle_two = SignInThrottle(two, max_failures=3, window=60, lockout=30)
+    for t in (0, 1, 2):  # guesses spread over the replicas still add up
+        (throttle_one if t % 2 else throttle_two).failed("ann", 1000 + t)
+    assert throttle_one.wait("ann", 1003) == pytest.approx(29)
+    assert throttle_two.wait("ann", 1003) == pytest.approx(29)
+    throttle_two.succeeded("ann")
+    assert throttle_one.wait("ann", 1003) == 0
+    one.dispose()
+    two.dispose()

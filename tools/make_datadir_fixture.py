@@ -1,8 +1,9 @@
-"""Write tests/fixtures/datadir-2026-12: a small data dir as this release writes it.
+"""Write tests/fixtures/datadir-2026-12: a small data dir as release b611d50 wrote it.
 
-Run once, by hand, before a change to the on-disk format; the test that opens it
-(tests/test_datadir_fixture.py) then proves a later release still reads (or migrates) it:
-    .venv/bin/python tools/make_datadir_fixture.py
+It made the fixture the database migration (issue 14) upgrades, and runs only on that release:
+    git worktree add /tmp/kb-b611d50 b611d50
+    cd /tmp/kb-b611d50 && /work/main/.venv/bin/python tools/make_datadir_fixture.py
+Before the next on-disk change, copy this script's idea for the release then current.
 """
 
 from __future__ import annotations

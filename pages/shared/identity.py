@@ -1,4 +1,4 @@
-"""Who this session is: a password sign-in (users file, bootstrap admin) or an OIDC identity."""
+"""Who this session is: a password sign-in (kb's users, bootstrap admin) or an OIDC identity."""
 
 from __future__ import annotations
 
@@ -19,14 +19,15 @@ OIDC_ERROR_KEY = "kb_oidc_error"  # why the provider's identity was refused
 
 @st.cache_resource
 def _authenticator(_settings: Settings, key: str) -> Authenticator:
-    # One per users file and process: its throttle counts wrong passwords across sessions.
+    # One per database and process (the throttle itself is kept in the database).
     return Authenticator(_settings)
 
 
 def authenticator(base: KnowledgeBase) -> Authenticator:
     """The process's Authenticator for this knowledge base's settings."""
     s = base.settings
-    return _authenticator(s, f"{s.users_file}|{s.data_dir}|{s.password_min_length}")
+    url = s.database_url.get_secret_value() if s.database_url else ""
+    return _authenticator(s, f"{url}|{s.data_dir}|{s.password_min_length}")
 
 
 def _auth_section() -> dict[str, Any]:
