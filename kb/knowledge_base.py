@@ -60,6 +60,8 @@ class KnowledgeBase:
     ) -> None:
         self.settings = settings
         self.paths = paths = DataDir.of(settings).create()
+        # Failed files' tracebacks and the parsing libraries' warnings: never the terminal.
+        self.log_path = logs.route_to_file(paths.log)
         if vector_store is None:  # an injected store (tests, benchmarks) is the caller's
             backends.check_topology(settings)  # shared beside private parts would lose data
         self.db = backends.build_database(settings)
@@ -76,8 +78,6 @@ class KnowledgeBase:
         self.originals = backends.build_blob_store(settings)
         self.lock = WriteLock(paths.write_lock, self.db)
         self.audit = AuditLog(self.db)
-        # Failed files' tracebacks and the parsing libraries' warnings: never the terminal.
-        self.log_path = logs.route_to_file(paths.log)
         self.ingestor = Ingestor(
             settings,
             self.registry,

@@ -141,8 +141,10 @@ class S3BlobStore(BlobStore):
     @classmethod
     def from_settings(cls, settings: Settings) -> S3BlobStore:
         """The bucket KB_S3_* name (created when missing)."""
+        import urllib3
         from minio import Minio
         from minio.error import S3Error
+        from urllib3.exceptions import HTTPError
 
         if not settings.s3_endpoint:
             raise ConfigError("KB_S3_BUCKET is set but KB_S3_ENDPOINT is not: set both")
@@ -159,13 +161,21 @@ class S3BlobStore(BlobStore):
             secret_key=secret,
             secure=parts.scheme == "https",
             region=settings.s3_region,
+            # Two quick retries, not minio's default five with back-off: a store that is down
+            # should fail an upload in seconds, with a message, not hang the page.
+            http_client=urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=5, read=120),
+                retries=urllib3.Retry(
+                    total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                ),
+            ),
         )
         bucket = str(settings.s3_bucket)
         store = cls(client, bucket, settings.s3_endpoint)
         try:
             if not client.bucket_exists(bucket):
                 client.make_bucket(bucket)
-        except (S3Error, OSError) as exc:
+        except (S3Error, OSError, HTTPError, ValueError) as exc:  # refused; a bad bucket name
             raise ConfigError(
                 f"cannot use the S3 bucket {bucket} at {settings.s3_endpoint}: {exc}; check "
                 "KB_S3_ENDPOINT, KB_S3_ACCESS_KEY and KB_S3_SECRET_KEY"
