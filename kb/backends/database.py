@@ -64,7 +64,9 @@ class Database:
         return f"Database({self.describe()})"
 
     def describe(self) -> str:
-        """The URL with any password hidden (safe for messages and logs)."""
+        """The SQLite file, or the URL with its password hidden (for messages and logs)."""
+        if not self.shared and self.url.database:
+            return self.url.database
         return self.url.render_as_string(hide_password=True)
 
     @contextmanager

@@ -39,7 +39,7 @@ def report_panel(docs: Sequence[Document], admin: Principal) -> None:
         ("Text layer", str(report.get("pages_with_text") if report.get("pages") else "-")),
         ("By OCR", str(report.get("ocr_pages", 0))),
         ("Tables", str(report.get("tables", 0))),
-        ("Characters", f"{report.get('characters', 0):,}"),
+        ("Characters", ui.compact(int(report.get("characters", 0)))),
         ("Chunks", str(report.get("chunks", 0))),
         ("Parse", f"{report.get('parse_seconds', 0):.1f} s"),
         ("Embed", f"{report.get('embed_seconds', 0):.1f} s"),

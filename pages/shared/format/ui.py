@@ -180,6 +180,15 @@ _STATUS = {
 }
 
 
+def compact(n: int) -> str:
+    """A count short enough for a metric card: 950, 11.2k, 3.4M."""
+    if abs(n) < 1_000:
+        return str(n)
+    # 999,999 is "1M", not "1000k": the unit is picked after rounding to one decimal.
+    limit, suffix = (1_000, "k") if abs(n) < 999_950 else (1_000_000, "M")
+    return f"{n / limit:.1f}".removesuffix(".0") + suffix
+
+
 def plural(n: int, word: str) -> str:
     """'1 document', '2 documents'."""
     return f"{n} {word}{'' if n == 1 else 's'}"
