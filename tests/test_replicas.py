@@ -191,7 +191,14 @@ def test_the_keyword_index_follows_writes_made_through_another_replica(
     b = KnowledgeBase(settings(deployment["B"]), embed_model=real_embedding)
     assert a.search("zebra", 3, mode="keyword") == []
     b.ingest([Source("zebra.md", b"# Zebra\n\nThe zebra crossing is repainted in May.\n")])
+    assert b.originals.exists("_keyword-index/CURRENT")  # the writer published its index
+
+    def no_rebuild(*_: object) -> None:
+        raise AssertionError("replica A rebuilt the keyword index instead of loading B's")
+
+    a.snapshots._rebuild_keyword = no_rebuild  # type: ignore[method-assign,assignment]
     assert a.search("zebra crossing", 3, mode="keyword")[0].name == "zebra.md"
+    assert b.check() == []  # the published index is not taken for stray originals
     b.delete("zebra.md")
     assert a.search("zebra crossing", 3, mode="keyword") == []
 

@@ -28,13 +28,12 @@ _databases_lock = threading.Lock()
 def build_database(settings: Settings) -> Database:
     """The database of these settings, its schema checked and (where allowed) upgraded;
     one engine per URL and process (its pool is shared by every user of it)."""
-    from kb.backends.database import Database, database_url
+    from kb.backends.database import Database, settings_url
     from kb.backends.migrate import Legacy, prepare
     from kb.layout import DataDir
 
     paths = DataDir.of(settings)
-    secret = settings.database_url.get_secret_value() if settings.database_url else None
-    url = database_url(secret, paths.root)
+    url = settings_url(settings)
     key = url.render_as_string(hide_password=False)
     with _databases_lock:
         if key not in _databases:
@@ -89,11 +88,10 @@ def check_topology(settings: Settings) -> None:
     """Refuse a mix of shared and private parts: replicas sharing a database must share the
     vectors too, and a shared Chroma needs the shared database (its registry says what is
     live; a private one per replica would let each replica sweep the others' chunks)."""
-    from kb.backends.database import database_url
+    from kb.backends.database import settings_url
     from kb.errors import ConfigError
 
-    secret = settings.database_url.get_secret_value() if settings.database_url else None
-    shared_db = database_url(secret, settings.data_dir).get_backend_name() == "postgresql"
+    shared_db = settings_url(settings).get_backend_name() == "postgresql"
     if shared_db and not settings.chroma_host:
         raise ConfigError(
             "KB_DATABASE_URL names a shared PostgreSQL but the vectors are in this machine's "

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from kb.config import Settings
 from kb.errors import ConfigError, StoreError
 
 # How long a SQLite writer waits for another before giving up (seconds): an ingest commit
@@ -50,6 +51,12 @@ def database_url(url: str | None, data_dir: Path) -> URL:
             "(unset) or PostgreSQL (postgresql+psycopg://...)"
         )
     return parsed
+
+
+def settings_url(settings: Settings) -> URL:
+    """The database URL these settings name (KB_DATABASE_URL, else the data dir's SQLite)."""
+    secret = settings.database_url.get_secret_value() if settings.database_url else None
+    return database_url(secret, Path(settings.data_dir))
 
 
 class Database:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kb.backends.database import Database, database_url
+from kb.backends.database import Database, settings_url
 from kb.backends.migrate import Legacy, status, upgrade
 from kb.config import Settings
 from kb.layout import DataDir
@@ -13,9 +13,8 @@ from kb.layout import DataDir
 
 def _database(settings: Settings) -> tuple[Database, Legacy]:
     paths = DataDir.of(settings).create()
-    secret = settings.database_url.get_secret_value() if settings.database_url else None
     legacy = Legacy(paths.registry, paths.audit, paths.users)
-    return Database(database_url(secret, paths.root)), legacy
+    return Database(settings_url(settings)), legacy
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:

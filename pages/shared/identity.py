@@ -26,6 +26,7 @@ def _authenticator(_settings: Settings, key: str) -> Authenticator:
 def authenticator(base: KnowledgeBase) -> Authenticator:
     """The process's Authenticator for this knowledge base's settings."""
     s = base.settings
+    # The data dir is in the key too: without KB_DATABASE_URL the database is its kb.sqlite.
     url = s.database_url.get_secret_value() if s.database_url else ""
     return _authenticator(s, f"{url}|{s.data_dir}|{s.password_min_length}")
 
