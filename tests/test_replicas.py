@@ -230,3 +230,37 @@ def test_the_write_lock_and_the_sign_in_throttle_hold_across_replicas(
     assert throttle_one.wait("ann", 1003) == 0
     one.dispose()
     two.dispose()
+
+
+def test_a_shared_database_behind_the_code_waits_for_kb_db_upgrade(
+    shared_services: Services, tmp_path: Path
+) -> None:
+    """Replicas never change a shared schema by themselves: an older one is refused with the
+    command to run, and `kb db upgrade` brings it up (0001 -> 0002, rows kept)."""
+    from kb.backends.database import Database, database_url
+    from kb.backends.migrate import head, prepare, status, upgrade
+    from kb.index import Registry
+
+    url = shared_services.postgres.create()
+    db = Database(database_url(url, tmp_path))
+    upgrade(db, to="0001")  # as the release before identity by source left it
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO documents (doc_id, name, kind, size, sha256, version, chunks, "
+                "ingested_at, status) VALUES ('a-1', 'a.md', 'md', 1, 'x', 'v', 1, 'now', 'ready')"
+            )
+        )
+    with pytest.raises(ConfigError, match="run `kb db upgrade` once"):
+        prepare(db)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KB_")}}
+    env |= {"KB_DATABASE_URL": url, "KB_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run(
+        [sys.executable, "-m", "kb", "db", "upgrade"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "schema upgraded from 0001 to 0002" in out.stdout, out.stderr
+    prepare(db)  # now accepted
+    assert status(db) == (head(), head())
+    [doc] = Registry(db).list()
+    assert doc.name == "a.md" and doc.source is None
+    db.dispose()

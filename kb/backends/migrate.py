@@ -78,13 +78,15 @@ def status(db: Database) -> tuple[str | None, str]:
         return current(conn), head()
 
 
-def upgrade(db: Database, legacy: Legacy | None = None) -> list[str]:
-    """Bring the schema to head under a migration lock; returns what was done."""
+def upgrade(db: Database, legacy: Legacy | None = None, to: str = "head") -> list[str]:
+    """Bring the schema to head (or revision `to`) under a migration lock; returns what was
+    done."""
     done: list[str] = []
     with db.write(lock="migrate") as conn:
         rev = current(conn)
         _check_not_newer(db, rev)
-        if rev == head():
+        target = head() if to == "head" else to
+        if rev == target:
             return done
         fresh = rev is None
         if fresh and "documents" in inspect(conn).get_table_names():
@@ -92,8 +94,8 @@ def upgrade(db: Database, legacy: Legacy | None = None) -> list[str]:
                 f"the database {db.describe()} has kb-like tables but no schema revision; "
                 "point KB_DATABASE_URL at an empty database"
             )
-        command.upgrade(_config(conn, legacy if fresh else None), "head")
-        done.append(f"schema upgraded from {rev or 'nothing'} to {head()}")
+        command.upgrade(_config(conn, legacy if fresh else None), target)
+        done.append(f"schema upgraded from {rev or 'nothing'} to {target}")
     if fresh and legacy:
         for path in legacy.present():
             # Sidecars keep SQLite's pairing (X.imported-wal beside X.imported).

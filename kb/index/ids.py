@@ -17,15 +17,18 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def doc_id_for(name: str) -> str:
-    """A readable id that stays the same for every version uploaded under `name`.
+def doc_id_for(name: str, source: str | None = None) -> str:
+    """A readable id that stays the same for every version of one document: an upload is
+    known by its `name`, a file read from a folder by its `source` (its absolute path), so
+    two files called notes.md in two folders are two documents.
 
     The slug makes ids legible in logs and URLs; the hash keeps names that slug alike apart.
     """
     norm = unicodedata.normalize("NFC", name.strip()).lower()
     ascii_name = unicodedata.normalize("NFKD", norm).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:40].strip("-") or "doc"
-    return f"{slug}-{hashlib.sha1(norm.encode()).hexdigest()[:8]}"
+    key = norm if source is None else "source:" + unicodedata.normalize("NFC", source)
+    return f"{slug}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
 
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:

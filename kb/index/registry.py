@@ -26,6 +26,7 @@ class Pending:
     name: str
     groups: tuple[str, ...]
     started_at: str
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Document:
     groups: tuple[str, ...] = (EVERYONE,)
     # The parse report of this version (kb.ingest.report.ParseReport as a dict); {} before issue 12.
     report: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Where it comes from: the absolute path a folder ingest read; None for uploads.
+    source: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the fields."""
@@ -121,6 +124,14 @@ class Registry:
             ).first()
         return _doc(row._mapping) if row else None
 
+    def by_source(self, source: str) -> Document | None:
+        """The document read from this source path, if any."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                text("SELECT * FROM documents WHERE source=:s"), {"s": source}
+            ).first()
+        return _doc(row._mapping) if row else None
+
     def find(self, id_or_name: str) -> Document:
         """Look a document up by id, or else by exact file name (any case)."""
         doc = self.get(id_or_name)
@@ -167,15 +178,33 @@ class Registry:
                 _bump(conn, "acl_generation")
 
     # -- the write journal: a row per file being written, removed when it is whole ---------
-    def begin(self, doc_id: str, version: str, op: str, name: str, groups: Sequence[str]) -> None:
+    def begin(
+        self,
+        doc_id: str,
+        version: str,
+        op: str,
+        name: str,
+        groups: Sequence[str],
+        source: str | None = None,
+    ) -> None:
         """Note that a write of this version starts (before any chunk or file is written)."""
         key = {"d": doc_id, "v": version}
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         with self.db.write() as conn:
             conn.execute(text("DELETE FROM pending WHERE doc_id=:d AND version=:v"), key)
             conn.execute(
-                text("INSERT INTO pending VALUES (:d, :v, :op, :name, :groups, :at)"),
-                {**key, "op": op, "name": name, "groups": json.dumps(list(groups)), "at": now},
+                text(
+                    "INSERT INTO pending (doc_id, version, op, name, groups, started_at, source) "
+                    "VALUES (:d, :v, :op, :name, :groups, :at, :source)"
+                ),
+                {
+                    **key,
+                    "op": op,
+                    "name": name,
+                    "groups": json.dumps(list(groups)),
+                    "at": now,
+                    "source": source,
+                },
             )
 
     def end(self, doc_id: str, version: str) -> None:
@@ -191,7 +220,15 @@ class Registry:
         with self.db.read() as conn:
             rows = conn.execute(text("SELECT * FROM pending ORDER BY started_at")).all()
         return [
-            Pending(r.doc_id, r.version, r.op, r.name, tuple(json.loads(r.groups)), r.started_at)
+            Pending(
+                r.doc_id,
+                r.version,
+                r.op,
+                r.name,
+                tuple(json.loads(r.groups)),
+                r.started_at,
+                r.source,
+            )
             for r in rows
         ]
 

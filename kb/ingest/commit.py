@@ -67,6 +67,7 @@ class Prepared:
     pages: int | None
     old: Document | None
     report: ParseReport | None = None
+    source: str | None = None  # the absolute path it was read from (None: an upload)
 
     @property
     def same_version(self) -> bool:
@@ -129,12 +130,13 @@ class Committer:
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             groups=groups,
             report=p.report.to_dict() if p.report else {},
+            source=p.source,
         )
 
     def _stage(self, p: Prepared, doc: Document) -> None:
         # The journal row names the work until it is whole: a crash anywhere after it leaves
         # it, and recovery (kb.index.integrity) resumes from the saved original or reports it.
-        self.registry.begin(p.doc_id, p.version, "ingest", p.name, doc.groups)
+        self.registry.begin(p.doc_id, p.version, "ingest", p.name, doc.groups, p.source)
         try:
             self.originals.put(self.original_key(doc), p.data)
         except BaseException:

@@ -19,9 +19,15 @@ _HIDDEN = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
 _PDF_EOF_TAIL = 2048  # %%EOF must sit in the last few bytes; generators pad a little at most
 
 
-def display_name(raw: str) -> str:
-    """A file name made safe to show and store: the last path part, NFC, no control or
+def display_name(raw: str, keep_folders: bool = False) -> str:
+    """A file name made safe to show and store: the last path part (or, with
+    `keep_folders`, each part of a path inside a folder kb read itself), NFC, no control or
     bidi characters, single spaces, at most MAX_NAME_CHARS. Never used as a path."""
+    if keep_folders:
+        parts = [p for p in (raw or "").replace("\\", "/").split("/") if p not in ("", ".", "..")]
+        if len(parts) > 1:
+            shown = "/".join(display_name(p) for p in parts)
+            return shown if len(shown) <= MAX_NAME_CHARS else display_name(parts[-1])
     name = unicodedata.normalize("NFC", raw or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]  # "../../etc/passwd" -> "passwd"
     name = "".join(" " if unicodedata.category(c) in _HIDDEN else c for c in name)

@@ -19,7 +19,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from kb.backends.blobs import BlobStore
 from kb.config import Settings
 from kb.errors import IngestError, KBError
-from kb.index.ids import doc_id_for, sha256_hex
+from kb.index.ids import sha256_hex
 from kb.index.registry import Document, Registry
 from kb.index.store import ChunkStore
 from kb.index.text import search_text
@@ -31,7 +31,7 @@ from kb.ingest.guards import check_pdf, check_text, check_zip, display_name
 from kb.ingest.parsing import PAGED_KINDS, Parsed, ParseOptions, parse_document
 from kb.ingest.report import ParseReport, table_warnings
 from kb.ingest.sniff import decode_text, sniff
-from kb.ingest.sources import Source
+from kb.ingest.sources import Source, batch_key, identify
 from kb.logs import log_failure
 from kb.security.principals import EVERYONE
 
@@ -103,7 +103,7 @@ class Ingestor:
         self._check_size(source.size())  # before reading: a huge file is never loaded
         data = source.read()
         self._check_size(len(data))  # it may have grown since
-        doc_id, sha = doc_id_for(source.name), sha256_hex(data)
+        doc_id, sha = identify(source, self.registry), sha256_hex(data)
         version = self.version_for(sha)
         old = self.registry.get(doc_id)
         if old and old.version == version and not reindex:
@@ -142,7 +142,17 @@ class Ingestor:
             parse_seconds=round(time.perf_counter() - started, 3),
         )
         return Prepared(
-            source.name, data, doc_id, sha, version, kind, chunks, report.pages, old, report
+            source.name,
+            data,
+            doc_id,
+            sha,
+            version,
+            kind,
+            chunks,
+            report.pages,
+            old,
+            report,
+            source.origin or (old.source if old else None),
         )
 
     def _parse(self, kind: str, data: bytes, name: str) -> Parsed:
@@ -193,14 +203,14 @@ class Ingestor:
         self, items: list[Source], progress: Progress | None, reindex: bool
     ) -> list[IngestOutcome]:
         # Names are labels from here on: cleaned once, never joined to a path.
-        items = [replace(s, name=display_name(s.name)) for s in items]
+        items = [replace(s, name=display_name(s.name, s.origin is not None)) for s in items]
         outcomes: list[IngestOutcome] = []
-        last = {doc_id_for(s.name): n for n, s in enumerate(items)}
+        last = {batch_key(s): n for n, s in enumerate(items)}
         for n, s in enumerate(items):
-            if last[doc_id_for(s.name)] != n:
+            if last[batch_key(s)] != n:
                 reason = "another file in this batch has the same name; the last one was used"
                 outcomes.append(IngestOutcome(s.name, "failed", reason=reason))
-        items = [s for n, s in enumerate(items) if last[doc_id_for(s.name)] == n]
+        items = [s for n, s in enumerate(items) if last[batch_key(s)] == n]
         total = len(items) + len(outcomes)
 
         def done(outcome: IngestOutcome, started: float) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from kb.backends.blobs import BlobStore
 from kb.index.ids import sha256_hex
-from kb.index.registry import Registry
+from kb.index.registry import Pending, Registry
 from kb.ingest.commit import IngestOutcome
 from kb.ingest.pipeline import Ingestor
 from kb.ingest.sources import Source
@@ -40,7 +40,7 @@ class Recovery:
                 key = original_key(p.doc_id, p.version, p.name, kind)
                 data = _intact(self.originals, key, p.version)
                 if data is not None:
-                    outcomes = self._resume(p.name, data, p.groups)
+                    outcomes = self._resume(p, data)
                     reports += [f"resumed an interrupted upload: {o.message()}" for o in outcomes]
                 else:
                     reports.append(
@@ -61,8 +61,9 @@ class Recovery:
             log.info("recovery removed %d orphan chunks", swept)
         return reports
 
-    def _resume(self, name: str, data: bytes, groups: tuple[str, ...]) -> list[IngestOutcome]:
-        return self.ingestor.run([Source(name, data=data)], groups=groups or None)
+    def _resume(self, p: Pending, data: bytes) -> list[IngestOutcome]:
+        source = Source(p.name, data=data, origin=p.source, doc_id=p.doc_id)
+        return self.ingestor.run([source], groups=p.groups or None)
 
 
 def _intact(originals: BlobStore, key: str, version: str) -> bytes | None:
