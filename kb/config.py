@@ -102,7 +102,9 @@ class Settings(BaseSettings):
         "any OpenAI-compatible server, 'ollama', or 'llamacpp' (a GGUF model in-process).",
     )
     stale_days: int = Field(
-        180, ge=1, description="Documents ingested longer ago than this are flagged stale."
+        180,
+        ge=1,
+        description="A document with no review date, indexed longer ago than this, is stale (old).",
     )
     # --- generation (issue 5) ---
     llm_model: str = Field(
@@ -198,6 +200,13 @@ class Settings(BaseSettings):
         None,
         description="Password of a bootstrap admin named `admin` (for a first set-up or a "
         "container); ignored once the database has a user called admin.",
+    )
+    review_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        description="Days after indexing a new document is due for review, unless it or an "
+        "admin says otherwise; unset: no default review date.",
     )
     oidc_domains: str = Field(
         "",

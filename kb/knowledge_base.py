@@ -18,12 +18,15 @@ from kb.backends.llm import build_llm
 from kb.config import Settings
 from kb.errors import NotFoundError, PermissionDeniedError, UsageError
 from kb.index import (
+    Change,
     Checker,
     ChunkStore,
     Document,
+    Lifecycle,
     Registry,
     Snapshot,
     Snapshots,
+    Stale,
     StoredChunk,
     Sweeper,
     WriteLock,
@@ -105,6 +108,7 @@ class KnowledgeBase:
         )
         self.sweeper = Sweeper(self.registry, self.store, self.originals, paths.keyword)
         self.recovery = Recovery(self.registry, self.originals, self.ingestor, self.sweeper.sweep)
+        self.lifecycle = Lifecycle(self.registry, settings.stale_days)
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
@@ -112,15 +116,6 @@ class KnowledgeBase:
                 if free:
                     with self._writing():
                         pass  # recovery runs on entry
-
-    @property
-    def llm(self) -> LLM | None:
-        """The model that writes answers (None: extractive)."""
-        return self.answerer.llm
-
-    @llm.setter
-    def llm(self, model: LLM | None) -> None:
-        self.answerer.llm = model
 
     def ocr_status(self) -> str | None:
         """None when scans and images can be read; else why not and how to turn OCR on."""
@@ -222,14 +217,8 @@ class KnowledgeBase:
             doc = self.registry.find(id_or_name)
             self.registry.set_groups(doc.doc_id, wanted)
             updated = self.registry.find(doc.doc_id)
-        self.audit.record(
-            actor.name,
-            "set_groups",
-            name=doc.name,
-            doc_id=doc.doc_id,
-            before=list(doc.groups),
-            after=list(wanted),
-        )
+        change = {"before": list(doc.groups), "after": list(wanted)}
+        self.audit.record(actor.name, "set_groups", name=doc.name, doc_id=doc.doc_id, **change)
         return updated
 
     def reindex(
@@ -381,6 +370,20 @@ class KnowledgeBase:
         text = self.audit.csv()
         self.audit.record(actor.name, "audit_export")
         return text
+
+    def set_lifecycle(self, id_or_name: str, change: Change, *, actor: Principal) -> Document:
+        """Set a document's owner, review date or superseded mark, or mark it reviewed
+        (admins only); an admin's value wins over what the file says about itself."""
+        self._require_admin(actor, "change document metadata")
+        doc = self.lifecycle.apply(self.registry.find(id_or_name), change)
+        fields = ("owner", "review_by", "superseded_by", "reviewed_at")
+        after = {f: getattr(doc, f) for f in fields}
+        self.audit.record(actor.name, "set_meta", name=doc.name, doc_id=doc.doc_id, **after)
+        return doc
+
+    def stale(self, *, user: Principal = SYSTEM) -> dict[str, list[Stale]]:
+        """doc id -> why it is stale, for the stale documents `user` may read."""
+        return self.lifecycle.stale(self.documents(user=user))
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""

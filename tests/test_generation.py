@@ -109,7 +109,7 @@ def planted_kb(
     assert all(o.ok for o in base.ingest_paths([docs]))
 
     def make(llm: ScriptedLLM) -> KnowledgeBase:
-        base.llm = llm
+        base.answerer.llm = llm
         return base
 
     return make

@@ -114,7 +114,8 @@ def test_the_in_process_llamacpp_backend(
 ) -> None:
     settings = load_settings(data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_timeout=120)
     base = KnowledgeBase(settings, embed_model=real_embedding)
-    assert base.llm is not None and base.llm.metadata.model_name.endswith(".gguf")
+    model = base.answerer.llm
+    assert model is not None and model.metadata.model_name.endswith(".gguf")
     stream = base.ask_stream("What is the minimum length for a password?")
     pieces = list(stream)
     answer = stream.answer

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import kb  # noqa: F401  (sets the offline environment before anything heavy loads)
 from kb.cli.bench import add_bench_commands
 from kb.cli.db import add_db_commands
+from kb.cli.docs import add_docs_commands
 from kb.cli.eval import add_eval_commands
 from kb.cli.progress import ProgressLine
 from kb.cli.users import add_users_commands
@@ -61,44 +62,6 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     base.preload()  # parsers and model load in the background while files are read
     line = ProgressLine("ingest")
     return _report(base.ingest(sources, line, status=line.status), args.json)
-
-
-def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
-    """kb docs list | show | delete."""
-    base = _open(settings)
-    if args.docs_command == "delete":
-        doc = base.delete(args.id)
-        print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks)")
-        return 0
-    if args.docs_command == "show":
-        return _show_document(base.document(args.id), args.json)
-    docs = base.documents()
-    if args.json:
-        _emit([d.to_dict() for d in docs])
-        return 0
-    for d in docs:
-        pages = f"{d.pages}p" if d.pages else "-"
-        print(
-            f"{d.doc_id:<52} {d.name:<40} {d.kind:<5} {pages:>5} {d.chunks:>5} chunks "
-            f"{d.size / 1024:>8.1f} KB  {d.ingested_at}"
-        )
-    print(f"{len(docs)} documents, {sum(d.chunks for d in docs)} chunks")
-    return 0
-
-
-def _show_document(doc: Any, as_json: bool) -> int:
-    """A document's registry entry and its parse report."""
-    from kb.ingest import summary  # the ingest stage: loaded by the commands that use it
-
-    if as_json:
-        _emit(doc.to_dict())
-        return 0
-    pages = f", {doc.pages} pages" if doc.pages else ""
-    print(f"{doc.name} ({doc.doc_id}): {doc.kind}{pages}, {doc.chunks} chunks")
-    print(f"  version {doc.version}, {doc.size / 1024:.1f} KB, indexed {doc.ingested_at}")
-    print(f"  open to: {', '.join(doc.groups)}")
-    print(f"  parse report: {summary(doc.report)}")
-    return 0
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
@@ -189,16 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when nothing is indexed yet")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("docs", parents=[common], help="list, show or delete documents")
-    docs = p.add_subparsers(dest="docs_command", required=True)
-    d = docs.add_parser("list", parents=[common], help="list documents")
-    d.add_argument("--json", action="store_true")
-    d = docs.add_parser("show", parents=[common], help="a document and its parse report")
-    d.add_argument("id", metavar="ID_OR_NAME")
-    d.add_argument("--json", action="store_true")
-    d = docs.add_parser("delete", parents=[common], help="delete a document")
-    d.add_argument("id", metavar="ID_OR_NAME")
-    p.set_defaults(func=cmd_docs)
+    add_docs_commands(sub, common)
 
     p = sub.add_parser("reindex", parents=[common], help="parse and index stored originals again")
     p.add_argument("ids", nargs="*", metavar="ID_OR_NAME")

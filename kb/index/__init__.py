@@ -1,10 +1,11 @@
 """Index: what is stored, and kept in agreement.
 
 ┌ kb/index ──────────────────────────────────────────────────────────────────┐
-│ registry (SQLite: documents, live versions, journal)  store (Chroma)       │
-│ keyword (BM25, rebuilt per change)  snapshot (what readers see)            │
-│ locking (one writer)  integrity (check, sweep)  ownership (one registry    │
-│ per collection)  ids, text (chunk ids, what each chunk is indexed as)      │
+│ registry (documents, live versions, journal)  store (Chroma)               │
+│ keyword (BM25, rebuilt per change; published to replicas)  snapshot        │
+│ (what readers see)  locking (one writer)  integrity (check, sweep)         │
+│ ownership (one registry per collection)  lifecycle, staleness (owners,     │
+│ review dates, why stale)  ids, text (chunk ids, what chunks index)         │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 
@@ -12,18 +13,24 @@ from __future__ import annotations
 
 from kb.index.integrity import Checker, Sweeper
 from kb.index.keyword import tokenize
+from kb.index.lifecycle import Change, Lifecycle
 from kb.index.locking import WriteLock
 from kb.index.registry import Document, Registry
 from kb.index.snapshot import Snapshot, Snapshots
+from kb.index.staleness import REASONS, Stale
 from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
 
 __all__ = [
+    "REASONS",
+    "Change",
     "Checker",
     "ChunkStore",
     "Document",
+    "Lifecycle",
     "Registry",
     "Snapshot",
     "Snapshots",
+    "Stale",
     "StoredChunk",
     "Sweeper",
     "WriteLock",

@@ -48,6 +48,11 @@ class Document:
     report: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # Where it comes from: the absolute path a folder ingest read; None for uploads.
     source: str | None = None
+    owner: str | None = None  # a user name or e-mail address
+    review_by: str | None = None  # YYYY-MM-DD
+    reviewed_at: str | None = None  # when an admin last marked it reviewed
+    superseded_by: str | None = None  # the doc id an admin said replaces it
+    admin_set: tuple[str, ...] = ()  # fields an admin set: the file's own metadata never wins
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the fields."""
@@ -58,6 +63,7 @@ def _doc(row: Any) -> Document:
     fields = dict(row)
     fields["groups"] = tuple(json.loads(fields.get("groups") or "[]")) or (EVERYONE,)
     fields["report"] = json.loads(fields.get("report") or "{}")
+    fields["admin_set"] = tuple(json.loads(fields.get("admin_set") or "[]"))
     return Document(**fields)
 
 
@@ -65,6 +71,7 @@ def _row(doc: Document) -> dict[str, object]:
     fields = doc.to_dict()
     fields["groups"] = json.dumps(list(doc.groups))
     fields["report"] = json.dumps(doc.report)
+    fields["admin_set"] = json.dumps(sorted(doc.admin_set))
     return fields
 
 
@@ -242,6 +249,25 @@ class Registry:
             if cur.rowcount == 0:
                 raise NotFoundError(_NOT_FOUND.format(doc_id))
             _bump(conn, "acl_generation")
+
+    def set_meta(self, doc_id: str, **fields: str | None) -> None:
+        """Set lifecycle fields (owner, review_by, reviewed_at, superseded_by) as an admin
+        did: they are noted in admin_set, so the file's own metadata never overrides them."""
+        allowed = {"owner", "review_by", "reviewed_at", "superseded_by"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"set_meta takes {sorted(allowed)}, got {sorted(fields)}")
+        with self.db.write() as conn:
+            row = conn.execute(
+                text("SELECT admin_set FROM documents WHERE doc_id=:d"), {"d": doc_id}
+            ).first()
+            if row is None:
+                raise NotFoundError(_NOT_FOUND.format(doc_id))
+            admin = sorted(set(json.loads(row.admin_set or "[]")) | (set(fields) - {"reviewed_at"}))
+            sets = ", ".join(f"{k}=:{k}" for k in fields)
+            conn.execute(
+                text(f"UPDATE documents SET {sets}, admin_set=:admin WHERE doc_id=:d"),
+                {**fields, "admin": json.dumps(admin), "d": doc_id},
+            )
 
     def remove(self, doc_id: str) -> None:
         """Unregister a document (its chunks become invisible at once)."""

@@ -4,8 +4,8 @@ registry, so that readers see either the old version whole or the new one whole.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -68,6 +68,7 @@ class Prepared:
     old: Document | None
     report: ParseReport | None = None
     source: str | None = None  # the absolute path it was read from (None: an upload)
+    meta: dict[str, str] = field(default_factory=dict)  # owner, review_by the file states
 
     @property
     def same_version(self) -> bool:
@@ -109,13 +110,34 @@ def to_nodes(p: Prepared, vectors: list[list[float]]) -> list[TextNode]:
 class Committer:
     """Writes embedded files into the store, the originals folder and the registry."""
 
-    def __init__(self, registry: Registry, store: ChunkStore, originals: BlobStore) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        store: ChunkStore,
+        originals: BlobStore,
+        review_days: int | None = None,
+    ) -> None:
         self.registry, self.store, self.originals = registry, store, originals
+        self.review_days = review_days  # KB_REVIEW_DAYS: a new document's default review date
 
     def original_key(self, doc: Document) -> str:
         """The blob key of a version's original bytes: by id and version only, so the
         uploaded file name (display data) never becomes part of a path."""
         return original_key(doc.doc_id, doc.version, doc.name, doc.kind)
+
+    def _lifecycle(self, p: Prepared) -> dict[str, Any]:
+        """Owner and dates carried over from the version before, updated by what the file
+        states about itself except where an admin set them."""
+        old = p.old
+        kept = ("owner", "review_by", "reviewed_at", "superseded_by", "admin_set")
+        out: dict[str, Any] = {f: getattr(old, f) for f in kept} if old else {}
+        for name in ("owner", "review_by"):
+            if p.meta.get(name) and name not in out.get("admin_set", ()):
+                out[name] = p.meta[name]
+        if old is None and not out.get("review_by") and self.review_days:
+            due = datetime.now(UTC).date() + timedelta(days=self.review_days)
+            out["review_by"] = due.isoformat()
+        return out
 
     def _document(self, p: Prepared, groups: tuple[str, ...]) -> Document:
         return Document(
@@ -131,6 +153,7 @@ class Committer:
             groups=groups,
             report=p.report.to_dict() if p.report else {},
             source=p.source,
+            **self._lifecycle(p),
         )
 
     def _stage(self, p: Prepared, doc: Document) -> None:

@@ -26,6 +26,7 @@ from kb.index.text import search_text
 from kb.ingest import ocr
 from kb.ingest.chunking import chunk_blocks
 from kb.ingest.commit import Committer, IngestOutcome, Prepared
+from kb.ingest.docmeta import stated_metadata
 from kb.ingest.embed_cache import EmbeddingCache
 from kb.ingest.guards import check_pdf, check_text, check_zip, display_name
 from kb.ingest.parsing import PAGED_KINDS, Parsed, ParseOptions, parse_document
@@ -77,7 +78,7 @@ class Ingestor:
         self.settings, self.registry, self.store = settings, registry, store
         self.cache, self.embed_model, self.originals = cache, embed_model, originals
         self.log_path = log_path  # where failed files' tracebacks go
-        self.committer = Committer(registry, store, originals)
+        self.committer = Committer(registry, store, originals, settings.review_days)
         self._groups: tuple[str, ...] | None = None  # of the run in progress (None: keep)
         self._status: Callable[[str], None] | None = None  # of the run in progress
 
@@ -153,6 +154,7 @@ class Ingestor:
             old,
             report,
             source.origin or (old.source if old else None),
+            stated_metadata(kind, data),
         )
 
     def _parse(self, kind: str, data: bytes, name: str) -> Parsed:

@@ -48,6 +48,7 @@ ACTIONS = (
     "delete",
     "reindex",
     "set_groups",
+    "set_meta",
     "sign_in",
     "sign_in_failed",
     "sign_out",

@@ -1,0 +1,104 @@
+"""`kb docs`: list (and the stale report), show, set an owner or review date, delete."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from kb.config import Settings
+
+if TYPE_CHECKING:  # only types here: `kb --help` loads no engine
+    from kb.index import Document, Stale
+    from kb.knowledge_base import KnowledgeBase
+
+
+def _open(settings: Settings) -> KnowledgeBase:
+    from kb.knowledge_base import KnowledgeBase  # the engines load for the commands using them
+
+    return KnowledgeBase(settings)
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    """kb docs list [--stale] | show | set | delete."""
+    base = _open(settings)
+    if args.docs_command == "delete":
+        doc = base.delete(args.id)
+        print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks)")
+        return 0
+    if args.docs_command == "show":
+        return _show(
+            base.document(args.id), base.stale().get(base.document(args.id).doc_id, []), args.json
+        )
+    if args.docs_command == "set":
+        from kb.index import Change
+        from kb.security import SYSTEM
+
+        change = Change(args.owner, args.review_by, args.superseded_by, args.reviewed)
+        return _show(base.set_lifecycle(args.id, change, actor=SYSTEM), [], False)
+    docs, stale = base.documents(), base.stale()
+    if args.stale:
+        docs = [d for d in docs if d.doc_id in stale]
+    if args.json:
+        _emit(
+            [{**d.to_dict(), "stale": [s.to_dict() for s in stale.get(d.doc_id, [])]} for d in docs]
+        )
+        return 0
+    for d in docs:
+        pages = f"{d.pages}p" if d.pages else "-"
+        print(
+            f"{d.doc_id:<52} {d.name:<40} {d.kind:<5} {pages:>5} {d.chunks:>5} chunks "
+            f"{d.size / 1024:>8.1f} KB  {d.ingested_at}"
+        )
+        for s in stale.get(d.doc_id, []):
+            print(f"    stale: {s.detail}")
+    what = "stale documents" if args.stale else "documents"
+    print(f"{len(docs)} {what}, {sum(d.chunks for d in docs)} chunks; {len(stale)} stale")
+    return 0
+
+
+def _show(doc: Document, stale: list[Stale], as_json: bool) -> int:
+    """A document's registry entry, lifecycle and parse report."""
+    from kb.ingest import summary  # the ingest stage: loaded by the commands that use it
+
+    if as_json:
+        _emit({**doc.to_dict(), "stale": [s.to_dict() for s in stale]})
+        return 0
+    pages = f", {doc.pages} pages" if doc.pages else ""
+    print(f"{doc.name} ({doc.doc_id}): {doc.kind}{pages}, {doc.chunks} chunks")
+    print(f"  version {doc.version}, {doc.size / 1024:.1f} KB, indexed {doc.ingested_at}")
+    print(f"  source: {doc.source or 'uploaded'}")
+    print(f"  owner: {doc.owner or '-'}; review by: {doc.review_by or '-'}", end="")
+    print(f"; reviewed: {doc.reviewed_at}" if doc.reviewed_at else "")
+    if doc.superseded_by:
+        print(f"  superseded by: {doc.superseded_by}")
+    print(f"  open to: {', '.join(doc.groups)}")
+    print(f"  parse report: {summary(doc.report)}")
+    for s in stale:
+        print(f"  stale: {s.detail}")
+    return 0
+
+
+def add_docs_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The `kb docs` subcommands."""
+    p = sub.add_parser("docs", parents=[common], help="list, show, set or delete documents")
+    docs = p.add_subparsers(dest="docs_command", required=True)
+    d = docs.add_parser("list", parents=[common], help="list documents (and why any is stale)")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--stale", action="store_true", help="only stale documents, with reasons")
+    d = docs.add_parser("show", parents=[common], help="a document, its lifecycle, its report")
+    d.add_argument("id", metavar="ID_OR_NAME")
+    d.add_argument("--json", action="store_true")
+    d = docs.add_parser("set", parents=[common], help="set an owner, review date, superseded")
+    d.add_argument("id", metavar="ID_OR_NAME")
+    d.add_argument("--owner", help="a user name or e-mail address ('' clears it)")
+    d.add_argument("--review-by", metavar="YYYY-MM-DD", help="next review date ('' clears it)")
+    d.add_argument("--superseded-by", metavar="ID_OR_NAME", help="the document replacing it")
+    d.add_argument("--reviewed", action="store_true", help="mark it reviewed today")
+    d = docs.add_parser("delete", parents=[common], help="delete a document")
+    d.add_argument("id", metavar="ID_OR_NAME")
+    p.set_defaults(func=cmd_docs)
