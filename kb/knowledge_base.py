@@ -348,6 +348,9 @@ class KnowledgeBase:
         self, question: str, k: int | None, history: Sequence[Answer], user: Principal
     ) -> Generator[str, None, Answer]:
         answer = yield from self.answerer.answer(question, k, history, user)
+        marks = self.lifecycle.marks({c.doc_id for c in answer.citations})
+        for c in answer.citations:  # a stale source says so, whoever wrote the answer
+            c.stale = marks.get(c.doc_id, [])
         rewritten = {"rewritten": answer.query} if answer.query not in ("", question) else {}
         found = answer.found
         self.audit.retrieval(user.name, "ask", question, answer.hits, found=found, **rewritten)

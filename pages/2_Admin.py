@@ -20,7 +20,9 @@ COLUMNS = {
     "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),
     "status": st.column_config.TextColumn("Status", width="small"),
     "groups": st.column_config.TextColumn("Visible to", width="small"),
-    "stale": st.column_config.CheckboxColumn("Stale", width="small"),
+    "owner": st.column_config.TextColumn("Owner", width="small"),
+    "review_by": st.column_config.TextColumn("Review by", width="small"),
+    "stale": st.column_config.TextColumn("Stale because", width="medium"),
     "id": None,  # the CLI takes names too; ids only widen the table
 }
 
@@ -31,8 +33,8 @@ show_flash()
 
 docs = base.documents(user=admin)
 stats = base.stats()
-stale = sum(ui.is_stale(d, settings.stale_days) for d in docs)
-metrics = [*ui.stats_lines(stats), (f"Stale (over {settings.stale_days} days)", str(stale))]
+reasons = {d: [s.reason for s in r] for d, r in base.stale(user=admin).items()}
+metrics = [*ui.stats_lines(stats), ("Stale", str(len(reasons)))]
 for col, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
     col.metric(label, value, border=True)
 st.caption(f"By format: {ui.formats_summary(stats)}. {ui.store_line(stats)}")
@@ -49,20 +51,20 @@ kinds = kind_col.multiselect(
     "Type", sorted({d.kind for d in docs}), format_func=str.upper, placeholder="all types"
 )
 stale_only = stale_col.checkbox(
-    "Only stale", help=f"Ingested more than {settings.stale_days} days ago (KB_STALE_DAYS)."
+    "Only stale",
+    help="Review overdue, source changed or missing, superseded, or with no review date and "
+    f"indexed over {settings.stale_days} days ago (KB_STALE_DAYS). `kb docs list --stale` "
+    "prints the same with the details.",
 )
-shown = ui.filter_documents(docs, text, kinds, stale_only, settings.stale_days)
+shown = ui.filter_documents(docs, text, kinds, reasons if stale_only else None)
 st.dataframe(
-    ui.document_rows(shown, settings.stale_days),
+    ui.document_rows(shown, reasons),
     column_config=COLUMNS,
     hide_index=True,
     width="stretch",
     height=ui.table_height(len(shown)),
 )
-st.caption(
-    f"{len(shown)} of {len(docs)} documents shown; {stale} stale (ingested more than "
-    f"{settings.stale_days} days ago)."
-)
+st.caption(f"{len(shown)} of {len(docs)} documents shown; {len(reasons)} stale.")
 
 st.subheader("Actions")
 names = {d.doc_id: d.name for d in docs}

@@ -149,3 +149,18 @@ def test_the_source_checker_hashes_a_file_once_per_change(tmp_path: Path) -> Non
     assert checker.state(doc) == "changed"
     path.unlink()
     assert checker.state(doc) == "missing"
+
+
+def test_an_answer_citing_a_stale_document_says_so(fake_kb: Factory, tmp_path: Path) -> None:
+    from kb.ingest import Source
+
+    base = fake_kb()
+    base.ingest([Source("canteen.md", b"# Canteen\n\nThe canteen serves soup on Thursdays.\n")])
+    fresh = base.ask("Which day does the canteen serve soup?")
+    assert fresh.found and fresh.citations and fresh.citations[0].stale == []
+    base.set_lifecycle(
+        "canteen.md", Change(owner="ann@example.com", review_by="2026-03-01"), actor=SYSTEM
+    )
+    answer = base.ask("Which day does the canteen serve soup?")
+    assert answer.citations[0].stale == ["review overdue since 2026-03-01, owner ann@example.com"]
+    assert answer.to_dict()["citations"][0]["stale"] == answer.citations[0].stale  # kb ask --json

@@ -166,21 +166,16 @@ def test_batch_summary_and_progress_text() -> None:
 
 
 # -- admin --------------------------------------------------------------------------------------
-def test_stale_flag_uses_the_configured_age() -> None:
-    now = datetime.now(UTC)
-    assert not ui.is_stale(doc(days_old=29), 30, now)
-    assert ui.is_stale(doc(days_old=31), 30, now)
-    naive = Document(**{**doc().to_dict(), "ingested_at": "2020-01-01T00:00:00"})  # type: ignore[arg-type]
-    assert ui.is_stale(naive, 30, now)
-
-
 def test_document_rows() -> None:
-    rows = ui.document_rows([doc("a.pdf", days_old=400), doc("b.md", "md")], 180)
+    a, b = doc("a.pdf", days_old=400), doc("b.md", "md")
+    rows = ui.document_rows([a, b], {a.doc_id: ["old", "source missing"]})
     assert [r["name"] for r in rows] == ["a.pdf", "b.md"]
     assert rows[0]["type"] == "PDF" and rows[0]["pages"] == "3" and rows[1]["pages"] == "–"
     assert rows[0]["size_kb"] == 2.0 and rows[0]["chunks"] == 7
-    assert rows[0]["stale"] is True and rows[1]["stale"] is False
+    assert rows[0]["stale"] == "old, source missing" and rows[1]["stale"] == ""
     assert rows[0]["ingested_at"].tzinfo is not None
+    naive = Document(**{**a.to_dict(), "ingested_at": "2020-01-01T00:00:00"})  # type: ignore[arg-type]
+    assert ui.document_rows([naive], {})[0]["ingested_at"].tzinfo is not None
 
 
 def test_filter_documents() -> None:
@@ -190,7 +185,7 @@ def test_filter_documents() -> None:
         "notes.md",
         "hand.txt",
     ]
-    stale = ui.filter_documents(docs, stale_only=True, stale_days=180)
+    stale = ui.filter_documents(docs, stale={docs[0].doc_id: ["old"]})
     assert [d.name for d in stale] == ["Handbook.pdf"]
 
 

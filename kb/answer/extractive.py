@@ -45,6 +45,8 @@ class Citation:
     heading: str
     text: str
     chunk_id: str
+    # Why the cited document is stale, as sentences ("review overdue since 2026-03-01, ...").
+    stale: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -52,6 +52,11 @@ class Lifecycle:
         self.registry.set_meta(doc.doc_id, **fields)
         return self.registry.find(doc.doc_id)
 
+    def marks(self, doc_ids: set[str]) -> dict[str, list[str]]:
+        """doc id -> why it is stale, in sentences, for the documents an answer cites."""
+        docs = [d for d in map(self.registry.get, sorted(doc_ids)) if d is not None]
+        return {d: [s.detail for s in reasons] for d, reasons in self.stale(docs).items()}
+
     def stale(self, docs: list[Document], today: date | None = None) -> dict[str, list[Stale]]:
         """doc id -> why it is stale, for each stale document among `docs`."""
         day = today or today_utc()

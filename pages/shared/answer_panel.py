@@ -26,6 +26,12 @@ def render_answer_panel(answer: Answer, min_relevance: float, query: str) -> Non
     )
     st.caption(f"{answer_text.method_line(answer)} Verdict: {verdict}.")
     st.caption(answer_text.cost_line(answer, sum(answer.timings.values())))
+    for c in answer.citations:
+        for mark in c.stale:
+            st.caption(
+                f":orange[:material/schedule: [{c.n}] {ui.escape_markdown(c.name)} is stale: "
+                f"{ui.escape_markdown(mark)}]"
+            )
     if answer.prompt:
         st.markdown("**Citation check** (each sentence against the passage it cites):")
         rows = answer_text.check_rows(answer)

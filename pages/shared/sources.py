@@ -59,6 +59,8 @@ def render_sources(
                 if hit:
                     st.caption(ui.score_line(hit))
                 st.markdown(ui.highlight(c.text, answer.question))
+                for mark in c.stale:
+                    st.caption(f":orange[:material/schedule: Stale: {ui.escape_markdown(mark)}]")
                 if c.doc_id in live:
                     _open_buttons(base, c, f"{key}-{c.n}", user)
                 else:

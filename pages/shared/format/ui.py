@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import mimetypes
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,12 +228,6 @@ def ingested_at(doc: Document) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def is_stale(doc: Document, stale_days: int, now: datetime | None = None) -> bool:
-    """Whether the document was ingested more than `stale_days` ago."""
-    now = now or datetime.now(UTC)
-    return now - ingested_at(doc) > timedelta(days=stale_days)
-
-
 def format_size(size: int) -> str:
     """Bytes for people: B, KB or MB."""
     if size < 1024:
@@ -244,9 +238,10 @@ def format_size(size: int) -> str:
 
 
 def document_rows(
-    docs: Sequence[Document], stale_days: int, now: datetime | None = None
+    docs: Sequence[Document], stale: Mapping[str, Sequence[str]]
 ) -> list[dict[str, Any]]:
-    """The admin table: one row per document, sizes in KB, the stale flag computed."""
+    """The admin table: one row per document, sizes in KB, owner, review date, and why it
+    is stale (`stale`: doc id -> reasons, from KnowledgeBase.stale)."""
     return [
         {
             "name": d.name,
@@ -257,7 +252,9 @@ def document_rows(
             "ingested_at": ingested_at(d),
             "status": d.status,
             "groups": ", ".join(d.groups),
-            "stale": is_stale(d, stale_days, now),
+            "owner": d.owner or "",
+            "review_by": d.review_by or "",
+            "stale": ", ".join(stale.get(d.doc_id, ())),
             "id": d.doc_id,
         }
         for d in docs
@@ -268,18 +265,17 @@ def filter_documents(
     docs: Sequence[Document],
     text: str = "",
     kinds: Sequence[str] = (),
-    stale_only: bool = False,
-    stale_days: int = 180,
-    now: datetime | None = None,
+    stale: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Document]:
-    """Documents whose name contains `text`, of the given kinds, optionally only stale ones."""
+    """Documents whose name contains `text`, of the given kinds, and (given `stale`: doc id ->
+    reasons) only the stale ones."""
     needle = text.strip().lower()
     return [
         d
         for d in docs
         if needle in d.name.lower()
         and (not kinds or d.kind in kinds)
-        and (not stale_only or is_stale(d, stale_days, now))
+        and (stale is None or bool(stale.get(d.doc_id)))
     ]
 
 
