@@ -17,8 +17,8 @@ COLUMNS = {
     "pages": st.column_config.TextColumn("Pages", width="small"),
     "chunks": st.column_config.NumberColumn("Chunks", width="small"),
     "size_kb": st.column_config.NumberColumn("Size", format="%.1f KB", width="small"),
-    "ingested_at": st.column_config.DatetimeColumn("Ingested at", format="YYYY-MM-DD HH:mm"),
-    "status": st.column_config.TextColumn("Status", width="small"),
+    "ingested_at": st.column_config.DatetimeColumn("Indexed", format="YYYY-MM-DD"),
+    "status": None,  # always "ready" for a live version: room for owner and stale reasons
     "groups": st.column_config.TextColumn("Visible to", width="small"),
     "owner": st.column_config.TextColumn("Owner", width="small"),
     "review_by": st.column_config.TextColumn("Review by", width="small"),

@@ -270,11 +270,12 @@ def test_an_answer_citing_a_document_now_out_of_reach_is_withdrawn() -> None:
 
 
 def test_compact_counts_fit_a_metric_card() -> None:
-    assert [ui.compact(n) for n in (0, 950, 1000, 11_234, 999_999, 3_400_000)] == [
+    assert [ui.compact(n) for n in (0, 950, 1000, 9_460, 11_234, 999_999, 3_400_000)] == [
         "0",
         "950",
         "1k",
-        "11.2k",
+        "9.5k",
+        "11k",
         "1M",
         "3.4M",
     ]

@@ -181,12 +181,13 @@ _STATUS = {
 
 
 def compact(n: int) -> str:
-    """A count short enough for a metric card: 950, 11.2k, 3.4M."""
+    """A count short enough for a metric card (four characters): 950, 9.5k, 11k, 3.4M."""
     if abs(n) < 1_000:
         return str(n)
-    # 999,999 is "1M", not "1000k": the unit is picked after rounding to one decimal.
-    limit, suffix = (1_000, "k") if abs(n) < 999_950 else (1_000_000, "M")
-    return f"{n / limit:.1f}".removesuffix(".0") + suffix
+    # 999,999 is "1M", not "1000k": the unit is picked after rounding.
+    limit, suffix = (1_000, "k") if abs(n) < 999_500 else (1_000_000, "M")
+    value = n / limit
+    return (f"{value:.1f}".removesuffix(".0") if abs(value) < 9.95 else f"{value:.0f}") + suffix
 
 
 def plural(n: int, word: str) -> str:
