@@ -56,8 +56,11 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         )
         for s in stale.get(d.doc_id, []):
             print(f"    stale: {s.detail}")
-    what = "stale documents" if args.stale else "documents"
-    print(f"{len(docs)} {what}, {sum(d.chunks for d in docs)} chunks; {len(stale)} stale")
+    chunks = sum(d.chunks for d in docs)
+    if args.stale:
+        print(f"{len(docs)} stale documents, {chunks} chunks")
+    else:
+        print(f"{len(docs)} documents, {chunks} chunks; {len(stale)} stale")
     return 0
 
 
