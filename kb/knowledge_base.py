@@ -378,9 +378,9 @@ class KnowledgeBase:
         """Set a document's owner, review date or superseded mark, or mark it reviewed
         (admins only); an admin's value wins over what the file says about itself."""
         self._require_admin(actor, "change document metadata")
-        doc = self.lifecycle.apply(self.registry.find(id_or_name), change)
-        fields = ("owner", "review_by", "superseded_by", "reviewed_at")
-        after = {f: getattr(doc, f) for f in fields}
+        with self.lock.hold():  # an ingest in flight would carry the old values over
+            doc = self.lifecycle.apply(self.registry.find(id_or_name), change)
+        after = {f: getattr(doc, f) for f in Change.FIELDS}
         self.audit.record(actor.name, "set_meta", name=doc.name, doc_id=doc.doc_id, **after)
         return doc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from kb.errors import UsageError
 from kb.index.registry import Document, Registry
@@ -14,6 +15,8 @@ from kb.index.staleness import SourceChecker, Stale, stale_reasons, today_utc
 @dataclass(frozen=True)
 class Change:
     """What an admin sets on documents; None leaves a field as it is."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("owner", "review_by", "superseded_by", "reviewed_at")
 
     owner: str | None = None
     review_by: str | None = None
