@@ -63,7 +63,7 @@ def test_documents_state_their_owner_and_review_date() -> None:
     d.core_properties.author = "Hanna Berg"
     buf = io.BytesIO()
     d.save(buf)
-    assert office_properties(buf.getvalue()) == {"owner": "Hanna Berg"}
+    assert office_properties(buf.getvalue()) == {}  # an author is not an owner
     custom = (
         '<?xml version="1.0" encoding="UTF-8"?><Properties xmlns="http://schemas.openxmlformats'
         '.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org'
@@ -79,9 +79,21 @@ def test_documents_state_their_owner_and_review_date() -> None:
         "review_by": "2026-05-01",
     }
     pdf = FPDF()
-    pdf.set_author("Lars Holm")
+    pdf.set_author("Kaleidoscope - kscope.io")  # what real filings name as their author
     pdf.add_page()
-    assert pdf_info(bytes(pdf.output())) == {"owner": "Lars Holm"}
+    assert pdf_info(bytes(pdf.output())) == {}
+    pdf = FPDF()
+    pdf.set_creator("kb tests")
+    pdf.set_producer("fpdf2")
+    pdf.add_page()
+    owned = pdf.output()
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(owned))))
+    writer.add_metadata({"/Owner": "lars@example.com", "/ReviewBy": "2026-09-30"})
+    out = io.BytesIO()
+    writer.write(out)
+    assert pdf_info(out.getvalue()) == {"owner": "lars@example.com", "review_by": "2026-09-30"}
     assert office_properties(b"not a zip") == {} and pdf_info(b"%PDF-broken") == {}
 
 

@@ -1,7 +1,11 @@
 """What a document says about itself: its owner and review date, where the format has a
-place for them. Markdown front matter (`owner:`, `review_by:`), DOCX/PPTX custom properties
-(`Owner`, `ReviewBy`) falling back to the core `creator` for the owner, PDF info (`/Owner`,
-`/ReviewBy`, else `/Author`). A document that says nothing, or something unreadable, gives {}.
+place for them. Markdown front matter (`owner:`, `review_by:`), DOCX/PPTX/XLSX custom
+properties (`Owner`, `Review By`), PDF info (`/Owner`, `/ReviewBy`). A document that says
+nothing, or something unreadable, gives {}.
+
+An author is not an owner: real filings name their converter as /Author ("Kaleidoscope -
+kscope.io" on FinanceBench's PDFs) and Office files name whoever made the template
+("Windows User"), so only a field that says owner counts.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def review_date(value: Any) -> str | None:
         return None
 
 
-def _pick(values: dict[str, Any], fallback_owner: str | None = None) -> dict[str, str]:
+def _pick(values: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in values.items():
         key = _key(name)
@@ -57,8 +61,6 @@ def _pick(values: dict[str, Any], fallback_owner: str | None = None) -> dict[str
             out["owner"] = str(value).strip()[:MAX_OWNER]
         elif key in _REVIEW and review_date(value):
             out["review_by"] = str(review_date(value))
-    if "owner" not in out and fallback_owner and fallback_owner.strip():
-        out["owner"] = fallback_owner.strip()[:MAX_OWNER]
     return out
 
 
@@ -75,8 +77,7 @@ def front_matter(text: str) -> dict[str, str]:
 
 
 def office_properties(data: bytes) -> dict[str, str]:
-    """Owner and review date from a DOCX/PPTX/XLSX's custom properties (core creator as the
-    owner when no custom property names one)."""
+    """Owner and review date from a DOCX/PPTX/XLSX's custom properties."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -86,19 +87,13 @@ def office_properties(data: bytes) -> dict[str, str]:
                 for prop in root.findall("op:property", _NS):
                     value = next(iter(prop), None)
                     custom[prop.get("name", "")] = value.text if value is not None else None
-            creator = None
-            if "docProps/core.xml" in names:
-                core = ElementTree.fromstring(archive.read("docProps/core.xml"))
-                found = core.find("dc:creator", _NS)
-                creator = found.text if found is not None else None
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError):
         return {}
-    return _pick(custom, creator)
+    return _pick(custom)
 
 
 def pdf_info(data: bytes) -> dict[str, str]:
-    """Owner and review date from a PDF's document information (`/Author` as the owner when
-    no `/Owner` is set)."""
+    """Owner and review date from a PDF's document information."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -107,7 +102,7 @@ def pdf_info(data: bytes) -> dict[str, str]:
         values = {str(k).lstrip("/"): str(v) for k, v in info.items()}
     except (PyPdfError, ValueError, KeyError, OSError):
         return {}
-    return _pick(values, values.get("Author"))
+    return _pick(values)
 
 
 def read_metadata(kind: str, data: bytes, text: str | None = None) -> dict[str, str]:
