@@ -43,6 +43,16 @@ def build_database(settings: Settings) -> Database:
         return _databases[key]
 
 
+def close_database(database: str) -> None:
+    """Close and forget this process's engines on a database of that name (before it is
+    dropped, as the query benchmark's scratch database is)."""
+    with _databases_lock:
+        for key, db in list(_databases.items()):
+            if db.url.database == database:
+                db.dispose()
+                del _databases[key]
+
+
 def build_blob_store(settings: Settings) -> BlobStore:
     """Where stored originals live: S3 (KB_S3_BUCKET), a shared folder (KB_ORIGINALS_DIR),
     or originals/ in the data dir."""

@@ -122,9 +122,7 @@ def scratch_database(url: str) -> Iterator[str]:
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
-        for db in list(backends._databases.values()):
-            if db.url.database == name:
-                db.dispose()
+        backends.close_database(name)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

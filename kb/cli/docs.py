@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any
 
+from kb.cli.common import emit, open_kb
 from kb.config import Settings
 
 if TYPE_CHECKING:  # only types here: `kb --help` loads no engine
     from kb.index import Document, Stale
-    from kb.knowledge_base import KnowledgeBase
-
-
-def _open(settings: Settings) -> KnowledgeBase:
-    from kb.knowledge_base import KnowledgeBase  # the engines load for the commands using them
-
-    return KnowledgeBase(settings)
-
-
-def _emit(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     """kb docs list [--stale] | show | set | delete."""
-    base = _open(settings)
+    base = open_kb(settings)
     if args.docs_command == "delete":
         doc = base.delete(args.id)
         print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks)")
@@ -44,7 +33,7 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     if args.stale:
         docs = [d for d in docs if d.doc_id in stale]
     if args.json:
-        _emit(
+        emit(
             [{**d.to_dict(), "stale": [s.to_dict() for s in stale.get(d.doc_id, [])]} for d in docs]
         )
         return 0
@@ -69,7 +58,7 @@ def _show(doc: Document, stale: list[Stale], as_json: bool) -> int:
     from kb.ingest import summary  # the ingest stage: loaded by the commands that use it
 
     if as_json:
-        _emit({**doc.to_dict(), "stale": [s.to_dict() for s in stale]})
+        emit({**doc.to_dict(), "stale": [s.to_dict() for s in stale]})
         return 0
     pages = f", {doc.pages} pages" if doc.pages else ""
     print(f"{doc.name} ({doc.doc_id}): {doc.kind}{pages}, {doc.chunks} chunks")

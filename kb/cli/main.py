@@ -7,10 +7,11 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import kb  # noqa: F401  (sets the offline environment before anything heavy loads)
 from kb.cli.bench import add_bench_commands
+from kb.cli.common import emit, open_kb
 from kb.cli.db import add_db_commands
 from kb.cli.docs import add_docs_commands
 from kb.cli.eval import add_eval_commands
@@ -21,18 +22,13 @@ from kb.errors import KBError, UsageError
 
 if TYPE_CHECKING:  # only types here: `kb --help` loads no engine
     from kb.ingest import IngestOutcome
-    from kb.knowledge_base import KnowledgeBase
 
 _ROOT_HELP = "kb: index company documents and answer questions from them, with sources."
 
 
-def _emit(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=None, default=str))
-
-
 def _report(outcomes: list[IngestOutcome], as_json: bool) -> int:
     if as_json:
-        _emit([o.to_dict() for o in outcomes])
+        emit([o.to_dict() for o in outcomes])
     else:
         for o in outcomes:
             print(o.message())
@@ -43,19 +39,12 @@ def _report(outcomes: list[IngestOutcome], as_json: bool) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def _open(settings: Settings) -> KnowledgeBase:
-    # Imported here: `kb --help` and `kb users` never load the storage engines.
-    from kb.knowledge_base import KnowledgeBase
-
-    return KnowledgeBase(settings)
-
-
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """kb ingest PATH...: add or replace files and folders."""
     from kb.ingest import expand_paths  # the ingest stage: loaded by the commands that use it
 
     sources = expand_paths(args.paths)  # a missing path fails before the model loads
-    base = _open(settings)
+    base = open_kb(settings)
     if args.if_empty and not base.is_empty():
         print(f"{len(base.documents())} documents already indexed; nothing to do")
         return 0
@@ -68,13 +57,13 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """kb reindex [ID_OR_NAME...|--all]."""
     if not args.ids and not args.all:
         raise UsageError("name documents to re-index, or pass --all")
-    base = _open(settings)
+    base = open_kb(settings)
     return _report(base.reindex(args.ids, ProgressLine("reindex")), args.json)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """kb search QUERY | --queries FILE.jsonl."""
-    base = _open(settings)
+    base = open_kb(settings)
     if args.queries:
         path = Path(args.queries)
         try:
@@ -86,13 +75,13 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
                 'expected one {"query": ...} object per line'
             ) from exc
         for q in queries:
-            _emit([h.to_dict() for h in base.search(q, args.k, args.mode)])
+            emit([h.to_dict() for h in base.search(q, args.k, args.mode)])
         return 0
     if not args.query:
         raise UsageError('give a query, e.g. kb search "leave policy", or --queries FILE.jsonl')
     hits = base.search(args.query, args.k, args.mode)
     if args.json:
-        _emit([h.to_dict() for h in hits])
+        emit([h.to_dict() for h in hits])
         return 0
     for n, h in enumerate(hits, 1):
         page = f" p.{h.page}" if h.page else ""
@@ -108,9 +97,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """kb ask QUESTION."""
-    answer = _open(settings).ask(args.question, args.k)
+    answer = open_kb(settings).ask(args.question, args.k)
     if args.json:
-        _emit(answer.to_dict())
+        emit(answer.to_dict())
         return 0
     if answer.error:
         print(f"note: the language model's answer is not shown: {answer.error}", file=sys.stderr)
@@ -127,7 +116,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """kb check: do the registry, Chroma and the keyword index agree?"""
-    problems = _open(settings).check()
+    problems = open_kb(settings).check()
     for p in problems:
         print(p)
     print("consistent" if not problems else f"{len(problems)} problems")
