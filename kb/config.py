@@ -208,6 +208,19 @@ class Settings(BaseSettings):
         description="Days after indexing a new document is due for review, unless it or an "
         "admin says otherwise; unset: no default review date.",
     )
+    keep_versions: int = Field(
+        5,
+        ge=0,
+        le=100,
+        description="Replaced versions kept per document (out of search, openable from earlier "
+        "answers); 0 keeps none.",
+    )
+    keep_version_days: int | None = Field(
+        None,
+        ge=1,
+        description="Also retire kept versions replaced more than this many days ago; unset: "
+        "only KB_KEEP_VERSIONS limits them.",
+    )
     oidc_domains: str = Field(
         "",
         description="Comma-separated e-mail domains OIDC users may come from; empty: any "

@@ -1,4 +1,5 @@
-"""`kb docs`: list (and the stale report), show, set an owner or review date, delete."""
+"""`kb docs`: list (and the stale report), show, set an owner or review date, versions,
+delete."""
 
 from __future__ import annotations
 
@@ -10,15 +11,20 @@ from kb.config import Settings
 
 if TYPE_CHECKING:  # only types here: `kb --help` loads no engine
     from kb.index import Document, Stale
+    from kb.knowledge_base import KnowledgeBase
 
 
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     """kb docs list [--stale] | show | set | delete."""
     base = open_kb(settings)
     if args.docs_command == "delete":
+        kept = len(base.versions(args.id))
         doc = base.delete(args.id)
-        print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks)")
+        earlier = f" and {kept} earlier version{'s' * (kept != 1)}" if kept else ""
+        print(f"deleted {doc.name} ({doc.doc_id}, {doc.chunks} chunks){earlier}")
         return 0
+    if args.docs_command == "versions":
+        return _versions(base, args.id, args.json)
     if args.docs_command == "show":
         return _show(
             base.document(args.id), base.stale().get(base.document(args.id).doc_id, []), args.json
@@ -51,6 +57,37 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"{len(docs)} documents, {chunks} chunks; {len(stale)} stale")
     return 0
+
+
+def _versions(base: KnowledgeBase, id_or_name: str, as_json: bool) -> int:
+    """The live version and the replaced ones kept, newest first."""
+    doc, kept = base.document(id_or_name), base.versions(id_or_name)
+    if as_json:
+        live = {**{k: getattr(doc, k) for k in _VERSION_FIELDS}, "state": "current"}
+        emit([live, *({**v.to_dict(), "state": "superseded"} for v in kept)])
+        return 0
+    print(f"{doc.name} ({doc.doc_id})")
+    print(f"  {doc.version}  current     indexed {doc.ingested_at}  {doc.chunks} chunks")
+    for v in kept:
+        print(
+            f"  {v.version}  superseded  indexed {v.ingested_at}  {v.chunks} chunks, "
+            f"replaced {v.superseded_at} by {v.superseded_by}"
+        )
+    print(f"{len(kept)} earlier version{'s' * (len(kept) != 1)} kept")
+    return 0
+
+
+_VERSION_FIELDS = [
+    "doc_id",
+    "version",
+    "name",
+    "kind",
+    "size",
+    "sha256",
+    "pages",
+    "chunks",
+    "ingested_at",
+]
 
 
 def _show(doc: Document, stale: list[Stale], as_json: bool) -> int:
@@ -91,6 +128,9 @@ def add_docs_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     d.add_argument("--review-by", metavar="YYYY-MM-DD", help="next review date ('' clears it)")
     d.add_argument("--superseded-by", metavar="ID_OR_NAME", help="the document replacing it")
     d.add_argument("--reviewed", action="store_true", help="mark it reviewed today")
-    d = docs.add_parser("delete", parents=[common], help="delete a document")
+    d = docs.add_parser("versions", parents=[common], help="a document's kept earlier versions")
+    d.add_argument("id", metavar="ID_OR_NAME")
+    d.add_argument("--json", action="store_true")
+    d = docs.add_parser("delete", parents=[common], help="delete a document and its versions")
     d.add_argument("id", metavar="ID_OR_NAME")
     p.set_defaults(func=cmd_docs)

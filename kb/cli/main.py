@@ -16,6 +16,7 @@ from kb.cli.db import add_db_commands
 from kb.cli.docs import add_docs_commands
 from kb.cli.eval import add_eval_commands
 from kb.cli.progress import ProgressLine
+from kb.cli.sync import add_sync_commands
 from kb.cli.users import add_users_commands
 from kb.config import Settings, load_settings
 from kb.errors import KBError, UsageError
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     add_docs_commands(sub, common)
+    add_sync_commands(sub, common)
 
     p = sub.add_parser("reindex", parents=[common], help="parse and index stored originals again")
     p.add_argument("ids", nargs="*", metavar="ID_OR_NAME")

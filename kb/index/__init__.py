@@ -5,7 +5,8 @@
 │ keyword (BM25, rebuilt per change; published to replicas)  snapshot        │
 │ (what readers see)  locking (one writer)  integrity (check, sweep)         │
 │ ownership (one registry per collection)  lifecycle, staleness (owners,     │
-│ review dates, why stale)  ids, text (chunk ids, what chunks index)         │
+│ review dates, why stale)  versions (replaced versions kept openable)       │
+│ ids, text (chunk ids, what chunks index)                                   │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 
@@ -19,6 +20,7 @@ from kb.index.registry import Document, Registry
 from kb.index.snapshot import Snapshot, Snapshots
 from kb.index.staleness import REASONS, Stale
 from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.index.versions import KeptVersion, Versions
 
 __all__ = [
     "REASONS",
@@ -26,6 +28,7 @@ __all__ = [
     "Checker",
     "ChunkStore",
     "Document",
+    "KeptVersion",
     "Lifecycle",
     "Registry",
     "Snapshot",
@@ -33,6 +36,7 @@ __all__ = [
     "Stale",
     "StoredChunk",
     "Sweeper",
+    "Versions",
     "WriteLock",
     "parse_chunk_id",
     "tokenize",

@@ -17,6 +17,7 @@ from kb.index.published import is_published
 from kb.index.registry import Document, Registry
 from kb.index.snapshot import Snapshot
 from kb.index.store import ChunkStore, is_live, parse_chunk_id
+from kb.index.versions import Versions
 from kb.layout import original_key
 
 BUSY = "a write (ingest, re-index or delete) is in progress; check again when it finishes"
@@ -28,8 +29,9 @@ def original_of(doc: Document) -> str:
 
 
 def stray_originals(registry: Registry, originals: BlobStore) -> list[str]:
-    """Blobs among the originals that belong to no live version."""
+    """Blobs among the originals that belong to no live or kept version."""
     keep = {original_of(d) for d in registry.list()}
+    keep |= {original_key(v.doc_id, v.version, v.name, v.kind) for v in Versions(registry.db).all()}
     return [k for k in originals.keys_under() if k not in keep and not is_published(k)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -171,10 +171,13 @@ class Registry:
         groups = {r.doc_id: tuple(json.loads(r.groups)) for r in rows}
         return stamp, versions, groups
 
-    def upsert(self, doc: Document) -> None:
-        """Make `doc` the live version, in one transaction with the generation bump."""
+    def upsert(self, doc: Document, also: Callable[[Connection], object] | None = None) -> None:
+        """Make `doc` the live version, in one transaction with the generation bump (and
+        `also`'s statements: the old version kept, kb.index.versions)."""
         fields = _row(doc)
         with self.db.write() as conn:
+            if also is not None:
+                also(conn)
             before = conn.execute(
                 text("SELECT groups FROM documents WHERE doc_id=:d"), {"d": doc.doc_id}
             ).scalar()
@@ -269,8 +272,11 @@ class Registry:
                 {**fields, "admin": json.dumps(admin), "d": doc_id},
             )
 
-    def remove(self, doc_id: str) -> None:
-        """Unregister a document (its chunks become invisible at once)."""
+    def remove(self, doc_id: str, also: Callable[[Connection], object] | None = None) -> None:
+        """Unregister a document (its chunks become invisible at once), with `also`'s
+        statements in the same transaction (its kept versions dropped)."""
         with self.db.write() as conn:
+            if also is not None:
+                also(conn)
             conn.execute(text("DELETE FROM documents WHERE doc_id=:d"), {"d": doc_id})
             _bump(conn, "generation", "acl_generation")

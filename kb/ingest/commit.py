@@ -4,17 +4,20 @@ registry, so that readers see either the old version whole or the new one whole.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from sqlalchemy import Connection
 
 from kb.backends.blobs import BlobStore
 from kb.errors import KBError
 from kb.index.ids import chunk_id
 from kb.index.registry import Document, Registry
-from kb.index.store import ChunkStore
+from kb.index.store import ChunkStore, StoredChunk
+from kb.index.versions import Versions, forget, keep
 from kb.ingest.chunking import Chunk
 from kb.ingest.report import ParseReport
 from kb.layout import original_key
@@ -116,9 +119,13 @@ class Committer:
         store: ChunkStore,
         originals: BlobStore,
         review_days: int | None = None,
+        keep_versions: tuple[int, int | None] = (0, None),
     ) -> None:
         self.registry, self.store, self.originals = registry, store, originals
         self.review_days = review_days  # KB_REVIEW_DAYS: a new document's default review date
+        # (KB_KEEP_VERSIONS, KB_KEEP_VERSION_DAYS): replaced versions kept openable
+        self.keep_count, self.keep_days = keep_versions
+        self.versions = Versions(registry.db)
 
     def original_key(self, doc: Document) -> str:
         """The blob key of a version's original bytes: by id and version only, so the
@@ -181,26 +188,52 @@ class Committer:
                 # swept by the next write (kb.index.integrity).
                 log.warning("undoing the staged write of %s failed: %s", p.name, exc)
 
+    def _keeping(self, p: Prepared) -> Callable[[Connection], object]:
+        """The statements that go with the switch: the version going live is no longer a
+        kept one, and a replaced version (new bytes) is kept with its passages' texts."""
+        old = p.old
+        kept: list[StoredChunk] = []
+        if old and old.sha256 != p.sha and self.keep_count > 0:
+            ids = [chunk_id(old.doc_id, old.version, i) for i in range(old.chunks)]
+            kept = list(self.store.get(ids).values())
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+
+        def statements(conn: Connection) -> None:
+            forget(conn, p.doc_id, p.version)
+            if old and old.sha256 != p.sha and self.keep_count > 0:
+                forget(conn, old.doc_id, old.version)
+                keep(conn, old, p.version, at, kept)
+
+        return statements
+
     def _publish(self, p: Prepared, doc: Document) -> IngestOutcome:
         try:
-            self.registry.upsert(doc)  # the switch: from here readers see the new version
+            self.registry.upsert(doc, also=self._keeping(p))  # the switch: readers see it now
         except BaseException:
             self._unstage(p, doc)
             raise
         status = "indexed"
         if p.old and not p.same_version:
+            status = "replaced" if p.old.sha256 != p.sha else "reindexed"
             # The new version is live; a failed clean-up leaves only invisible chunks,
             # which KnowledgeBase.repair() removes after the batch.
             try:
                 self.store.delete_version(p.old.doc_id, p.old.version)
-                self.originals.delete(self.original_key(p.old))
+                if status == "reindexed" or self.keep_count == 0:
+                    self.originals.delete(self.original_key(p.old))
+                self._retire(p.doc_id)
             except (KBError, OSError) as exc:
                 log.warning("clean-up of the old version of %s failed: %s", p.name, exc)
-            status = "replaced" if p.old.sha256 != p.sha else "reindexed"
         elif p.same_version:
             status = "reindexed"
         self.registry.end(p.doc_id, p.version)
         return IngestOutcome(p.name, status, p.doc_id, len(p.chunks))
+
+    def _retire(self, doc_id: str) -> None:
+        """Drop kept versions past KB_KEEP_VERSIONS / KB_KEEP_VERSION_DAYS, and their files."""
+        today = datetime.now(UTC).date()
+        for v in self.versions.retire(doc_id, self.keep_count, self.keep_days, today):
+            self.originals.delete(original_key(v.doc_id, v.version, v.name, v.kind))
 
     def commit(
         self, p: Prepared, vectors: list[list[float]], groups: tuple[str, ...]

@@ -78,7 +78,8 @@ class Ingestor:
         self.settings, self.registry, self.store = settings, registry, store
         self.cache, self.embed_model, self.originals = cache, embed_model, originals
         self.log_path = log_path  # where failed files' tracebacks go
-        self.committer = Committer(registry, store, originals, settings.review_days)
+        keep = (settings.keep_versions, settings.keep_version_days)
+        self.committer = Committer(registry, store, originals, settings.review_days, keep)
         self._groups: tuple[str, ...] | None = None  # of the run in progress (None: keep)
         self._status: Callable[[str], None] | None = None  # of the run in progress
 

@@ -135,6 +135,18 @@ class AuditLog:
             rows = conn.execute(text(sql + " ORDER BY seq DESC LIMIT :n"), args).all()
         return [AuditEvent(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
+    def cited(self, since: float) -> dict[str, int]:
+        """doc id -> how many answers since `since` (epoch seconds) cited it."""
+        counts: dict[str, int] = {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                text("SELECT detail FROM events WHERE action='ask' AND at>=:t"), {"t": since}
+            )
+            for (detail,) in rows:
+                for doc_id in set(json.loads(detail).get("cited", [])):
+                    counts[doc_id] = counts.get(doc_id, 0) + 1
+        return counts
+
     def count(self) -> int:
         """How many events are recorded."""
         with self.db.read() as conn:

@@ -1,4 +1,4 @@
-"""The KnowledgeBase facade: the one object pages, the CLI and the benchmarks talk to."""
+"""The KnowledgeBase class: ingest, search, ask, delete, re-index, audit."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from kb.backends.llm import build_llm
 from kb.config import Settings
 from kb.errors import NotFoundError, PermissionDeniedError, UsageError
 from kb.index import (
-    Change,
     Checker,
     ChunkStore,
     Document,
@@ -26,9 +25,9 @@ from kb.index import (
     Registry,
     Snapshot,
     Snapshots,
-    Stale,
     StoredChunk,
     Sweeper,
+    Versions,
     WriteLock,
     parse_chunk_id,
 )
@@ -45,12 +44,14 @@ from kb.ingest import (
     parsing,
     stored_sources,
 )
+from kb.ingest.sync import Syncer
+from kb.knowledge_base.documents import DocumentLifecycle
 from kb.layout import DataDir
 from kb.search import Hit, Mode, Searcher, Trace
 from kb.security import SYSTEM, AuditEvent, AuditLog, Principal, normalize_groups, require_admin
 
 
-class KnowledgeBase:
+class KnowledgeBase(DocumentLifecycle):
     """Ingest, list, delete, re-index, search and ask; safe to share between threads."""
 
     def __init__(
@@ -109,6 +110,8 @@ class KnowledgeBase:
         self.sweeper = Sweeper(self.registry, self.store, self.originals, paths.keyword)
         self.recovery = Recovery(self.registry, self.originals, self.ingestor, self.sweeper.sweep)
         self.lifecycle = Lifecycle(self.registry, settings.stale_days)
+        self.versions_store = Versions(self.db)
+        self.syncer = Syncer(self.registry)
         self.recovered: list[str] = []  # what the last recovery of interrupted work did
         if self.registry.pending():
             # A writer crashed here: finish its work now, unless another writer is busy.
@@ -195,17 +198,13 @@ class KnowledgeBase:
         return self.ingest(expand_paths(paths), progress, groups=groups, actor=actor)
 
     def delete(self, id_or_name: str, *, actor: Principal = SYSTEM) -> Document:
-        """Remove a document (admins only): registry entry, chunks, keyword entries and
-        stored original."""
+        """Remove a document (admins only): registry entry, chunks, keyword entries, stored
+        originals, and every kept earlier version."""
         self._require_admin(actor, "delete documents")
         with self._writing():
             doc = self.registry.find(id_or_name)
-            self.registry.begin(doc.doc_id, doc.version, "delete", doc.name, doc.groups)
-            self.registry.remove(doc.doc_id)  # invisible to readers from here on
-            self.store.delete_version(doc.doc_id, doc.version)
-            self.originals.delete_prefix(doc.doc_id)
-            self.registry.end(doc.doc_id, doc.version)
-        self.audit.record(actor.name, "delete", name=doc.name, doc_id=doc.doc_id)
+            kept = self._remove(doc)
+        self.audit.record(actor.name, "delete", name=doc.name, doc_id=doc.doc_id, versions=kept)
         return doc
 
     def set_groups(self, id_or_name: str, groups: Sequence[str], *, actor: Principal) -> Document:
@@ -352,8 +351,10 @@ class KnowledgeBase:
         for c in answer.citations:  # a stale source says so, whoever wrote the answer
             c.stale = marks.get(c.doc_id, [])
         rewritten = {"rewritten": answer.query} if answer.query not in ("", question) else {}
-        found = answer.found
-        self.audit.retrieval(user.name, "ask", question, answer.hits, found=found, **rewritten)
+        found, cited = answer.found, sorted({c.doc_id for c in answer.citations})
+        self.audit.retrieval(
+            user.name, "ask", question, answer.hits, found=found, cited=cited, **rewritten
+        )
         return answer
 
     # -- audit --------------------------------------------------------------------------
@@ -373,20 +374,6 @@ class KnowledgeBase:
         text = self.audit.csv()
         self.audit.record(actor.name, "audit_export")
         return text
-
-    def set_lifecycle(self, id_or_name: str, change: Change, *, actor: Principal) -> Document:
-        """Set a document's owner, review date or superseded mark, or mark it reviewed
-        (admins only); an admin's value wins over what the file says about itself."""
-        self._require_admin(actor, "change document metadata")
-        with self.lock.hold():  # an ingest in flight would carry the old values over
-            doc = self.lifecycle.apply(self.registry.find(id_or_name), change)
-        after = {f: getattr(doc, f) for f in Change.FIELDS}
-        self.audit.record(actor.name, "set_meta", name=doc.name, doc_id=doc.doc_id, **after)
-        return doc
-
-    def stale(self, *, user: Principal = SYSTEM) -> dict[str, list[Stale]]:
-        """doc id -> why it is stale, for the stale documents `user` may read."""
-        return self.lifecycle.stale(self.documents(user=user))
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""

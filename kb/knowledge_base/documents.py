@@ -1,0 +1,190 @@
+"""The facade's document lifecycle: owners and review dates, the stale report, kept versions,
+passages of earlier answers, and folder sync (issue 15)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.backends.blobs import BlobStore
+from kb.config import Settings
+from kb.errors import NotFoundError
+from kb.index import (
+    Change,
+    ChunkStore,
+    Document,
+    KeptVersion,
+    Lifecycle,
+    Registry,
+    Stale,
+    Versions,
+    WriteLock,
+    parse_chunk_id,
+)
+from kb.ingest import Ingestor, Progress
+from kb.ingest.sync import SyncedFolder, Syncer, SyncReport
+from kb.layout import original_key
+from kb.security import SYSTEM, AuditLog, Principal
+
+CITED_DAYS = 30  # the stale report's "cited in the last 30 days": a month of questions
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage an answer quoted, opened later: from the live version, or a kept one."""
+
+    chunk_id: str
+    doc_id: str
+    name: str
+    version: str
+    text: str
+    page: int | None
+    heading: str
+    state: str  # "current" or "superseded"
+    superseded_at: str | None = None  # when a newer version replaced it
+    current_version: str | None = None  # the live version now
+
+    def note(self) -> str:
+        """'' for the live version, else 'superseded on DATE by the current version'."""
+        if self.state == "current":
+            return ""
+        return f"superseded on {str(self.superseded_at)[:10]} by the current version"
+
+
+class DocumentLifecycle:
+    """Mixed into KnowledgeBase: the parts of it that manage what documents are and were."""
+
+    settings: Settings
+    registry: Registry
+    store: ChunkStore
+    originals: BlobStore
+    audit: AuditLog
+    lock: WriteLock
+    lifecycle: Lifecycle
+    versions_store: Versions
+    syncer: Syncer
+    ingestor: Ingestor
+    _require_admin: Callable[[Principal, str], None]
+    _writing: Callable[[], AbstractContextManager[None]]
+    document: Callable[..., Document]
+
+    def set_lifecycle(self, id_or_name: str, change: Change, *, actor: Principal) -> Document:
+        """Set a document's owner, review date or superseded mark, or mark it reviewed
+        (admins only); an admin's value wins over what the file says about itself."""
+        self._require_admin(actor, "change document metadata")
+        with self.lock.hold():  # an ingest in flight would carry the old values over
+            doc = self.lifecycle.apply(self.registry.find(id_or_name), change)
+        after = {f: getattr(doc, f) for f in Change.FIELDS}
+        self.audit.record(actor.name, "set_meta", name=doc.name, doc_id=doc.doc_id, **after)
+        return doc
+
+    def stale(self, *, user: Principal = SYSTEM) -> dict[str, list[Stale]]:
+        """doc id -> why it is stale, for the stale documents `user` may read."""
+        docs = [d for d in self.registry.list() if user.can_see(d.groups)]
+        return self.lifecycle.stale(docs)
+
+    def cited(self, days: int = CITED_DAYS) -> dict[str, int]:
+        """doc id -> how many answers of the last `days` days cited it."""
+        return self.audit.cited(time.time() - days * 86400)
+
+    # -- kept versions -------------------------------------------------------------------
+    def versions(self, id_or_name: str, *, user: Principal = SYSTEM) -> list[KeptVersion]:
+        """A document's replaced versions still kept, newest first."""
+        return self.versions_store.of(self.document(id_or_name, user=user).doc_id)
+
+    def passage(self, chunk_id: str, *, user: Principal = SYSTEM) -> Passage:
+        """The passage an answer quoted, from the version it quoted: the live one, or a kept
+        one marked superseded (NotFoundError once its document or version is gone)."""
+        gone = NotFoundError(
+            f"the passage {chunk_id} is gone: its document was deleted or that version retired"
+        )
+        try:
+            doc_id, version = parse_chunk_id(chunk_id)
+        except ValueError:
+            raise gone from None
+        doc = self.registry.get(doc_id)
+        if doc is None or not user.can_see(doc.groups):
+            raise gone
+        kept = None if doc.version == version else self.versions_store.get(doc_id, version)
+        found = (
+            self.store.get([chunk_id])
+            if doc.version == version
+            else self.versions_store.chunks([chunk_id])
+        ).get(chunk_id)
+        if found is None or (doc.version != version and kept is None):
+            raise gone
+        page = found.meta.get("page")
+        return Passage(
+            chunk_id,
+            doc_id,
+            str(found.meta.get("name", doc.name)),
+            version,
+            found.text,
+            int(page) if isinstance(page, int | float) and page > 0 else None,
+            str(found.meta.get("heading", "")),
+            "current" if kept is None else "superseded",
+            kept.superseded_at if kept else None,
+            doc.version,
+        )
+
+    def original_of_version(
+        self, doc_id: str, version: str, *, user: Principal = SYSTEM
+    ) -> tuple[str, bytes]:
+        """(file name, bytes) of a kept version's original."""
+        self.document(doc_id, user=user)  # the same refusal as for the live version
+        kept = self.versions_store.get(doc_id, version)
+        if kept is None:
+            raise NotFoundError(f"version {version} of {doc_id} is not kept")
+        key = original_key(doc_id, version, kept.name, kept.kind)
+        try:
+            return kept.name, self.originals.read(key)
+        except OSError as exc:
+            raise NotFoundError(f"the stored original of {kept.name} is missing") from exc
+
+    def _remove(self, doc: Document) -> int:
+        """Delete a document and every kept version of it (lock held); returns how many
+        kept versions went with it."""
+        from kb.index.versions import forget
+
+        counted: list[int] = []
+        self.registry.begin(doc.doc_id, doc.version, "delete", doc.name, doc.groups)
+        self.registry.remove(doc.doc_id, also=lambda conn: counted.append(forget(conn, doc.doc_id)))
+        self.store.delete_version(doc.doc_id, doc.version)
+        self.originals.delete_prefix(doc.doc_id)  # the live and every kept original
+        self.registry.end(doc.doc_id, doc.version)
+        return counted[0] if counted else 0
+
+    # -- folder sync ---------------------------------------------------------------------
+    def sync(
+        self,
+        folder: str | Path,
+        progress: Progress | None = None,
+        *,
+        prune: bool = False,
+        dry_run: bool = False,
+        actor: Principal = SYSTEM,
+    ) -> SyncReport:
+        """Bring the documents read from `folder` in step with it (admins only): new files
+        indexed, changed ones replaced, unchanged ones skipped, gone ones reported missing
+        (deleted with `prune`). `dry_run` says what would happen and changes nothing."""
+        self._require_admin(actor, "sync folders")
+        if dry_run:
+            return self.syncer.plan(folder)
+        with self._writing():
+            report = self.syncer.run(
+                folder,
+                lambda sources: self.ingestor.run(sources, progress),
+                self._remove,
+                prune,
+            )
+        self.audit.record(
+            actor.name, "sync", folder=report.folder, summary=report.summary(), prune=prune
+        )
+        return report
+
+    def synced_folders(self) -> list[SyncedFolder]:
+        """The folders synced so far, with their last run."""
+        return self.syncer.folders()
