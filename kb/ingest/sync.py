@@ -42,7 +42,7 @@ class SyncLine:
 
     def message(self) -> str:
         """One line for people."""
-        extra = f" ({self.chunks} chunks)" if self.chunks else ""
+        extra = f" ({self.chunks} chunks)" if self.status in ("new", "changed") else ""
         why = f": {self.reason}" if self.reason else ""
         return f"{self.name}: {self.status}{extra}{why}"
 
