@@ -37,7 +37,7 @@ $(LOCAL_STAMP): $(STAMP)
 	touch $(LOCAL_STAMP)
 
 run: install ocr
-	$(BIN)/kb ingest --if-empty sample_docs
+	$(BIN)/kb sync --if-empty sample_docs
 	$(BIN)/kb users init
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false

@@ -208,6 +208,11 @@ class Settings(BaseSettings):
         description="Days after indexing a new document is due for review, unless it or an "
         "admin says otherwise; unset: no default review date.",
     )
+    sync_roots: str = Field(
+        "",
+        description="Comma-separated folders under which the Admin page may sync a folder "
+        "(Sync now); empty: only folders already synced with `kb sync`.",
+    )
     keep_versions: int = Field(
         5,
         ge=0,

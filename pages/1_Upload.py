@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.errors import KBError
+from kb.index import Change
 from kb.ingest import IngestOutcome, Source
 from pages.shared.common import fail, page_setup
 from pages.shared.format import trust, ui
@@ -17,7 +18,8 @@ st.title("Upload documents")
 st.markdown(
     f"**Accepted formats:** {ui.formats_line()}.  \n"
     f"**Size limit:** {settings.max_upload_mb:g} MB per file.  \n"
-    "A file named like an indexed document replaces it (the old version is removed); "
+    "A file named like an indexed document replaces it (the old version leaves search but "
+    f"stays openable from earlier answers; up to {settings.keep_versions} are kept); "
     "a file with identical content is left unchanged. A file that fails is reported and the "
     "rest of the batch goes on."
 )
@@ -49,6 +51,24 @@ groups = st.multiselect(
     help="Employees see a document only if they are in one of its groups; admins see all. "
     "Change it later on the Admin page.",
 )
+with st.expander("Owner, review date, replacing a document", icon=":material/badge:"):
+    owner = st.text_input(
+        "Owner", placeholder="a user name or e-mail address (else what the file says)"
+    )
+    review_by = st.date_input(
+        "Review by",
+        value=None,
+        help="Else what the file says, or KB_REVIEW_DAYS after today when set.",
+    )
+    names = {d.doc_id: d.name for d in base.documents(user=admin)}
+    replaces = st.selectbox(
+        "Replaces document",
+        [""] + list(names),
+        format_func=lambda i: names.get(i, "none: a file replaces the document of its name"),
+        disabled=len(files) > 1,
+        help="One file at a time: it becomes the new version of the chosen document (the old "
+        "one stays openable from earlier answers).",
+    )
 label = f"Upload and index {ui.plural(len(files), 'file')}"
 if st.button(label, type="primary", disabled=not files, icon=":material/upload:"):
     st.session_state.pop("upload_outcomes", None)
@@ -61,8 +81,14 @@ if st.button(label, type="primary", disabled=not files, icon=":material/upload:"
         lines.markdown(ui.outcome_markdown(outcome))
 
     try:
-        sources = [Source(f.name, data=f.getvalue()) for f in files]
+        target = replaces if len(files) == 1 and replaces else None
+        sources = [Source(f.name, data=f.getvalue(), doc_id=target) for f in files]
         outcomes = base.ingest(sources, progress, groups=trust.chosen_groups(groups), actor=admin)
+        if owner.strip() or review_by:
+            change = Change(owner=owner.strip() or None, review_by=str(review_by or "") or None)
+            for o in outcomes:
+                if o.ok and o.doc_id:
+                    base.set_lifecycle(o.doc_id, change, actor=admin)
     except KBError as exc:
         fail(str(exc))
     st.session_state.upload_outcomes = outcomes

@@ -1,4 +1,5 @@
-"""Admin page (admins): documents, filters, delete and re-index, access groups, the audit log."""
+"""Admin page (admins): documents, filters, delete and re-index, owners and review dates, the
+stale report, synced folders, parse reports and history, access groups, the audit log."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pages.shared.admin_actions import confirm_pending, request, show_flash
 from pages.shared.audit_panel import audit_panel
 from pages.shared.common import page_setup
 from pages.shared.format import ui
+from pages.shared.lifecycle_panel import history_panel, metadata_panel, stale_panel
 from pages.shared.report_panel import report_panel
+from pages.shared.sync_panel import sync_panel
 
 COLUMNS = {
     "name": st.column_config.TextColumn("Name", width="medium"),
@@ -41,8 +44,8 @@ st.caption(f"By format: {ui.formats_summary(stats)}. {ui.store_line(stats)}")
 
 # Arrived from an Upload outcome line (?doc=ID): the report it links to comes first.
 linked = "doc" in st.query_params
-if linked:
-    report_panel(docs, admin)
+if linked and (shown_doc := report_panel(docs, admin)):
+    history_panel(base, shown_doc, admin)
 
 st.subheader("Documents")
 name_col, kind_col, stale_col = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -90,8 +93,11 @@ if check_col.button("Check consistency", icon=":material/fact_check:", width="st
         )
     else:
         st.success("Registry, Chroma and the keyword index agree.")
+metadata_panel(base, chosen, docs, admin)
+stale_panel(base, docs, admin)
 confirm_pending(base, names, admin)
-if not linked:
-    report_panel(shown or docs, admin)
+sync_panel(base, admin)
+if not linked and (shown_doc := report_panel(shown or docs, admin)):
+    history_panel(base, shown_doc, admin)
 access_panel(base, docs, admin)
 audit_panel(base, admin)

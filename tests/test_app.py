@@ -105,7 +105,7 @@ def test_first_run_indexes_the_sample_documents_with_progress(
     at, data = first_run
     status = at.status[0]
     expected = len([p for p in SAMPLE_DOCS.iterdir() if p.suffix != ".yaml"])
-    assert status.label == f"Sample documents indexed: {expected} files: {expected} indexed"
+    assert status.label == f"Sample documents indexed: {expected} files: {expected} new"
     assert status.state == "complete"
     assert progress_bar(at).value == 100
     assert "employee-handbook.pdf" in texts(status)
@@ -213,7 +213,7 @@ def test_upload_reports_each_file_and_a_broken_one_does_not_stop_the_batch(
     at.button[0].click().run()
     lines = outcome_lines(at)
     assert "unchanged" in lines[ZEPHYR_NAME]
-    assert "replaced" in lines["rates.csv"] and "old version removed" in lines["rates.csv"]
+    assert "replaced" in lines["rates.csv"] and "old version out of search" in lines["rates.csv"]
 
 
 def test_admin_deletes_with_confirmation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,7 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = Path(os.environ.get("KB_SCREENSHOTS_DIR", ROOT / "docs" / "screenshots"))
 SAMPLE_QUESTION = "How many days do I have to submit an expense claim?"
+SHARES = Path("/tmp") / f"kb-e2e-shares-{os.getpid()}"
 
 
 def free_port() -> int:
@@ -63,6 +64,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     env |= {"KB_DATA_DIR": str(tmp / "data"), "KB_SAMPLE_DOCS_DIR": str(SAMPLE_DOCS)}
+    env |= {"KB_SYNC_ROOTS": str(SHARES)}  # where the Admin page may sync a new folder
     add_users(tmp / "data")  # boss (admin), emma (employee), lars (employee in "lab")
     log = (tmp / "streamlit.log").open("w")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1"]
@@ -390,3 +392,59 @@ def test_a_scan_goes_in_by_ocr_and_its_parse_report_is_one_click_away(
     go(page, "Chat")
     answer = ask(page, "Where is the boiler room key kept?")
     expect(answer).to_contain_text("reception")
+
+
+def test_a_stale_source_is_marked_and_a_folder_syncs_from_the_admin_page(
+    page: Page, app_url: str
+) -> None:
+    page.goto(app_url)
+    settle(page, timeout=240_000)
+    sign_in(page, ADMIN, timeout=240_000)
+    answer = ask(page, SAMPLE_QUESTION)
+    cited = answer.get_by_test_id("stExpander").locator("summary")
+    expect(cited).to_be_visible()
+    name = "employee-handbook.pdf"
+    expect(answer).to_contain_text(name)
+
+    # The admin gives the cited document an owner and a review date already past...
+    go(page, "Admin")
+    choose(page, page.get_by_role("combobox", name="Documents to act on"), name, typed="handbook")
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("Owner").fill("ann@example.com")
+    for part, value in (("year", "2026"), ("month", "03"), ("day", "01")):
+        form.get_by_role("spinbutton", name=f"{part}, Review by").click()
+        page.keyboard.type(value)
+    form.get_by_role("button", name="Save").click()
+    settle(page)
+    expect(page.get_by_test_id("stMain")).to_contain_text(f"{name}: saved.")
+    stale = page.get_by_test_id("stMain")
+    expect(stale).to_contain_text("Stale documents")
+
+    # ...and the source of the next answer citing it says so.
+    go(page, "Chat")
+    sources = open_sources(ask(page, SAMPLE_QUESTION))
+    expect(sources).to_contain_text("review overdue since 2026-03-01, owner ann@example.com")
+    shoot(page, "chat-stale-source.png")
+
+    # A folder synced from the Admin page, with each file's outcome.
+    share = SHARES / "handbooks"
+    share.mkdir(parents=True, exist_ok=True)
+    (share / "canteen.md").write_text("# Canteen\n\nSoup is served on Thursdays.\n")
+    (share / "parking.md").write_text("# Parking\n\nVisitors park on level two.\n")
+    go(page, "Admin")
+    page.get_by_label("Or another folder on the server").fill(str(share))
+    page.get_by_label("Or another folder on the server").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Sync now").click()
+    settle(page, timeout=120_000)
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("canteen.md: new (1 chunks)")
+    expect(main).to_contain_text("parking.md: new (1 chunks)")
+    expect(main).to_contain_text(f"{share}: 2 new")
+    (share / "parking.md").unlink()
+    page.get_by_role("button", name="Sync now").click()
+    settle(page, timeout=120_000)
+    expect(main).to_contain_text("parking.md: missing: gone from the folder")
+    expect(main).to_contain_text("1 unchanged, 1 missing")
+    shoot(page, "admin-sync.png")
+    shutil.rmtree(SHARES, ignore_errors=True)

@@ -64,7 +64,7 @@ def test_replace_swaps_versions_and_old_text_is_gone(make_kb: KBFactory) -> None
     [first] = base.ingest([Source("parking.md", _md("Visitors use bay zebracorn seven."))])
     assert first.status == "indexed"
     [second] = base.ingest([Source("parking.md", _md("Visitors use bay quokkafish nine."))])
-    assert second.status == "replaced" and "old version removed" in second.message()
+    assert second.status == "replaced" and "old version out of search" in second.message()
     for mode in ("dense", "keyword", "hybrid"):
         texts = " ".join(h.text for h in base.search("zebracorn bay visitors", 10, mode))
         assert "zebracorn" not in texts, mode

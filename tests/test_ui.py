@@ -146,7 +146,7 @@ def test_outcome_lines() -> None:
         ":green[:material/check_circle:] **a\\_b\\.pdf**: :green[**indexed**] (12 chunks)"
     )
     replaced = ui.outcome_markdown(IngestOutcome("a.pdf", "replaced", "d", 3))
-    assert "replaced" in replaced and "old version removed" in replaced
+    assert "replaced" in replaced and "old version out of search" in replaced
     unchanged = ui.outcome_markdown(IngestOutcome("a.pdf", "unchanged", "d", 3))
     assert "unchanged" in unchanged and "already indexed" in unchanged
     failed = ui.outcome_markdown(IngestOutcome("b.pdf", "failed", reason="not a PDF [really]"))

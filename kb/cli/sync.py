@@ -39,6 +39,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
     every = parse_interval(args.every) if args.every else None
     base = open_kb(settings)
+    if args.if_empty and not base.is_empty():
+        print(f"{len(base.documents())} documents already indexed; nothing to do")
+        return 0
     if every is None:
         return _once(base, args)
     while True:  # a service: one failed run is reported, the next one comes anyway
@@ -60,6 +63,7 @@ def add_sync_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--prune", action="store_true", help="delete documents whose file is gone")
     p.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--if-empty", action="store_true", help="only when nothing is indexed yet")
     p.add_argument(
         "--every", metavar="INTERVAL", help="keep running, syncing every INTERVAL (15m, 1h, 1d)"
     )

@@ -48,7 +48,7 @@ class IngestOutcome:
             return f"{self.name}: failed: {self.reason}"
         if self.status == "unchanged":
             return f"{self.name}: unchanged (already indexed)"
-        extra = " (old version removed)" if self.status == "replaced" else ""
+        extra = " (old version out of search)" if self.status == "replaced" else ""
         return f"{self.name}: {self.status} ({self.chunks} chunks){extra}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,14 +4,14 @@ passages of earlier answers, and folder sync (issue 15)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from kb.backends.blobs import BlobStore
 from kb.config import Settings
-from kb.errors import NotFoundError
+from kb.errors import NotFoundError, PermissionDeniedError
 from kb.index import (
     Change,
     ChunkStore,
@@ -24,8 +24,8 @@ from kb.index import (
     WriteLock,
     parse_chunk_id,
 )
-from kb.ingest import Ingestor, Progress
-from kb.ingest.sync import SyncedFolder, Syncer, SyncReport
+from kb.ingest import Ingestor, IngestOutcome, Progress, Source, stored_sources
+from kb.ingest.sync import SyncedFolder, Syncer, SyncReport, folder_key
 from kb.layout import original_key
 from kb.security import SYSTEM, AuditLog, Principal
 
@@ -171,6 +171,8 @@ class DocumentLifecycle:
         indexed, changed ones replaced, unchanged ones skipped, gone ones reported missing
         (deleted with `prune`). `dry_run` says what would happen and changes nothing."""
         self._require_admin(actor, "sync folders")
+        if actor is not SYSTEM:  # a web admin: only folders the operator allowed
+            self._check_syncable(folder)
         if dry_run:
             return self.syncer.plan(folder)
         with self._writing():
@@ -184,6 +186,37 @@ class DocumentLifecycle:
             actor.name, "sync", folder=report.folder, summary=report.summary(), prune=prune
         )
         return report
+
+    def _check_syncable(self, folder: str | Path) -> None:
+        key = folder_key(folder)
+        known = {f.folder for f in self.syncer.folders()}
+        roots = [folder_key(r) for r in self.settings.sync_roots.split(",") if r.strip()]
+        if key in known or any(key == r or key.startswith(r.rstrip("/") + "/") for r in roots):
+            return
+        allowed = ", ".join(roots) or "none"
+        raise PermissionDeniedError(
+            f"{key} is not a synced folder nor inside KB_SYNC_ROOTS ({allowed}); sync it once "
+            "with `kb sync` on the server, or add its parent to KB_SYNC_ROOTS"
+        )
+
+    def refresh(
+        self, ids_or_names: Sequence[str], progress: Progress | None = None, *, actor: Principal
+    ) -> list[IngestOutcome]:
+        """Re-index documents from their source files where those still exist (a changed
+        file is replaced), from the stored originals otherwise (admins only)."""
+        self._require_admin(actor, "re-index documents")
+        with self._writing():
+            docs = [self.registry.find(x) for x in ids_or_names]
+            at_source = [d for d in docs if d.source and Path(d.source).is_file()]
+            sources = [
+                Source(d.name, path=Path(str(d.source)), origin=d.source, doc_id=d.doc_id)
+                for d in at_source
+            ]
+            rest = [d for d in docs if d not in at_source]
+            sources += stored_sources(rest, self.originals, self.ingestor.original_key)
+            outcomes = self.ingestor.run(sources, progress, reindex=True)
+        self.audit.outcomes(actor.name, outcomes, "reindex")
+        return outcomes
 
     def synced_folders(self) -> list[SyncedFolder]:
         """The folders synced so far, with their last run."""

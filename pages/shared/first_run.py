@@ -47,13 +47,15 @@ def index_samples_on_first_run(base: KnowledgeBase) -> None:
             st.markdown(ui.outcome_markdown(outcome))
 
         try:
-            outcomes = base.ingest_paths([folder], progress)
+            # A sync, not an ingest: the folder shows on the Admin page, with Sync now.
+            report = base.sync(folder, progress)
         except KBError as exc:
             box.update(label="Indexing the sample documents failed", state="error")
             st.error(str(exc))
             st.stop()
         box.update(
-            label=f"Sample documents indexed: {ui.batch_summary(outcomes)}",
+            label=f"Sample documents indexed: {ui.plural(len(report.lines), 'file')}: "
+            f"{report.summary()}",
             state="complete",
             expanded=False,
         )

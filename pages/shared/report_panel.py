@@ -13,12 +13,13 @@ from kb.security import Principal
 from pages.shared.format import ui
 
 
-def report_panel(docs: Sequence[Document], admin: Principal) -> None:
-    """A document picker (preset by ?doc=ID, as the Upload page links it) and its report."""
-    st.subheader("Parse report", anchor="parse-report")
+def report_panel(docs: Sequence[Document], admin: Principal) -> Document | None:
+    """A document picker (preset by ?doc=ID, as the Upload page links it) and its report;
+    returns the document shown."""
+    st.subheader("Parse report and history", anchor="parse-report")
     if not docs:
         st.caption("No documents yet.")
-        return
+        return None
     ids = [d.doc_id for d in docs]
     wanted = st.query_params.get("doc")
     by_id = {d.doc_id: d for d in docs}
@@ -33,7 +34,7 @@ def report_panel(docs: Sequence[Document], admin: Principal) -> None:
     report = doc.report
     if not report:
         st.info(summary(report))
-        return
+        return doc
     figures = [
         ("Pages", str(report.get("pages") or "-")),
         ("Text layer", str(report.get("pages_with_text") if report.get("pages") else "-")),
@@ -56,6 +57,7 @@ def report_panel(docs: Sequence[Document], admin: Principal) -> None:
         st.warning("\n".join(f"- {ui.escape_markdown(w)}" for w in warnings))
     else:
         st.caption(":green[:material/check_circle:] No warnings: every page yielded text.")
+    return doc
 
 
 def _seconds(value: float) -> str:

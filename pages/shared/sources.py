@@ -45,6 +45,38 @@ def _open_buttons(base: KnowledgeBase, citation: Citation, key: str, user: Princ
             )
 
 
+def _superseded(base: KnowledgeBase, citation: Citation, key: str, user: Principal) -> bool:
+    """Under a passage quoted from a version replaced since: say so, and offer both the
+    version it quoted and the current one. False when it quoted the live version."""
+    try:
+        passage = base.passage(citation.chunk_id, user=user)
+    except KBError:
+        return False  # retired or gone: the usual buttons serve the current version
+    if passage.state == "current":
+        return False
+    st.caption(f":blue[:material/history: This passage is {passage.note()}.]")
+    row = st.container(horizontal=True)
+    row.download_button(
+        "Download the version quoted",
+        data=lambda: base.original_of_version(passage.doc_id, passage.version, user=user)[1],
+        file_name=citation.name,
+        mime=ui.mime_type(citation.name),
+        key=f"dl-old-{key}",
+        on_click="ignore",
+        icon=":material/history:",
+    )
+    row.download_button(
+        "Download the current version",
+        data=lambda: base.original(citation.doc_id, user=user)[1],
+        file_name=citation.name,
+        mime=ui.mime_type(citation.name),
+        key=f"dl-{key}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    return True
+
+
 def render_sources(
     base: KnowledgeBase, answer: Answer, key: str, live: set[str], user: Principal
 ) -> None:
@@ -61,6 +93,8 @@ def render_sources(
                 st.markdown(ui.highlight(c.text, answer.question))
                 for mark in c.stale:
                     st.caption(f":orange[:material/schedule: Stale: {ui.escape_markdown(mark)}]")
+                if c.doc_id in live and _superseded(base, c, f"{key}-{c.n}", user):
+                    continue
                 if c.doc_id in live:
                     _open_buttons(base, c, f"{key}-{c.n}", user)
                 else:

@@ -203,7 +203,7 @@ def outcome_markdown(outcome: IngestOutcome) -> str:
         return f"{head} — {escape_markdown(outcome.reason)}"
     if outcome.status == "unchanged":
         return f"{head} (already indexed, {outcome.chunks} chunks)"
-    extra = "; old version removed" if outcome.status == "replaced" else ""
+    extra = "; old version out of search" if outcome.status == "replaced" else ""
     return f"{head} ({outcome.chunks} chunks{extra})"
 
 
