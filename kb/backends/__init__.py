@@ -75,12 +75,22 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
     return _models[key]
 
 
-def build_vector_store(settings: Settings, fresh: bool = False) -> BasePydanticVectorStore:
+def build_vector_store(
+    settings: Settings, fresh: bool = False, collection: str | None = None
+) -> BasePydanticVectorStore:
     """LlamaIndex's ChromaVectorStore on the embedded store or the configured server
-    (`fresh`: reload an embedded store from disk, to see other processes' writes)."""
+    (`fresh`: reload an embedded store from disk, to see other processes' writes), over
+    `collection` (default KB_COLLECTION; a full re-index builds another beside it)."""
     from kb.backends.chroma import chroma_vector_store
 
-    return chroma_vector_store(settings, fresh)
+    return chroma_vector_store(settings, fresh, collection)
+
+
+def drop_collection(settings: Settings, collection: str) -> None:
+    """Delete a Chroma collection (an index replaced by a full re-index); gone is fine."""
+    from kb.backends.chroma import drop_collection as drop
+
+    drop(settings, collection)
 
 
 def warm_up(embed_model: BaseEmbedding, background: bool = True) -> None:

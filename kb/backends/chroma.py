@@ -69,18 +69,30 @@ def _opening(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def chroma_vector_store(settings: Settings, fresh: bool = False) -> ChromaVectorStore:
+def chroma_vector_store(
+    settings: Settings, fresh: bool = False, name: str | None = None
+) -> ChromaVectorStore:
     """kb's collection (cosine space; kb passes every embedding, so no embedding function)."""
+    name = name or settings.collection
     with _opening(settings):
         client = chroma_client(settings, fresh)
         try:
             collection = client.get_or_create_collection(
-                settings.collection,
+                name,
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
         except Exception as exc:
-            raise StoreError(
-                f"cannot open Chroma collection '{settings.collection}': {exc}"
-            ) from exc
+            raise StoreError(f"cannot open Chroma collection '{name}': {exc}") from exc
     return ChromaVectorStore(chroma_collection=collection)
+
+
+def drop_collection(settings: Settings, name: str) -> None:
+    """Delete collection `name`; one already gone is not an error."""
+    with _opening(settings):
+        client = chroma_client(settings)
+        try:
+            client.delete_collection(name)
+        except Exception as exc:
+            if name in {c.name for c in client.list_collections()}:
+                raise StoreError(f"cannot delete Chroma collection '{name}': {exc}") from exc

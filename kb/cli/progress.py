@@ -15,6 +15,7 @@ class ProgressLine:
 
     def __init__(self, label: str) -> None:
         self.label, self.started = label, time.perf_counter()
+        self.chunks = 0  # chunks of the files done so far
         self.tty = sys.stderr.isatty()
 
     def status(self, text: str) -> None:
@@ -28,7 +29,11 @@ class ProgressLine:
     def __call__(self, done: int, total: int, outcome: IngestOutcome) -> None:
         elapsed = time.perf_counter() - self.started
         eta = elapsed / done * (total - done) if done else 0
-        line = f"{self.label} [{done}/{total}] {elapsed:.0f}s, ~{eta:.0f}s left: {outcome.name}"
+        self.chunks += outcome.chunks
+        line = (
+            f"{self.label} [{done}/{total} documents, {self.chunks} chunks] {elapsed:.0f}s, "
+            f"~{eta:.0f}s left: {outcome.name}"
+        )
         if self.tty:
             sys.stderr.write("\r\033[K" + line[:150])
             if done == total:

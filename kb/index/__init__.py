@@ -6,12 +6,14 @@
 │ (what readers see)  locking (one writer)  integrity (check, sweep)         │
 │ ownership (one registry per collection)  lifecycle, staleness (owners,     │
 │ review dates, why stale)  versions (replaced versions kept openable)       │
+│ builds (the active collection, a full re-index built beside it)           │
 │ ids, text (chunk ids, what chunks index)                                   │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 
 from __future__ import annotations
 
+from kb.index.builds import Indexes, IndexInfo
 from kb.index.integrity import Checker, Sweeper
 from kb.index.keyword import tokenize
 from kb.index.lifecycle import Change, Lifecycle
@@ -28,6 +30,8 @@ __all__ = [
     "Checker",
     "ChunkStore",
     "Document",
+    "IndexInfo",
+    "Indexes",
     "KeptVersion",
     "Lifecycle",
     "Registry",

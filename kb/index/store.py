@@ -54,6 +54,14 @@ class ChunkStore:
         self.vs = vector_store
         self._reopen = reopen
 
+    def retarget(self, vector_store: BasePydanticVectorStore) -> None:
+        """Serve another collection from now on (a full re-index switched to it)."""
+        self.vs = vector_store
+
+    def can_reopen(self) -> bool:
+        """Whether kb built this store itself (an injected one cannot be rebuilt beside)."""
+        return self._reopen is not None
+
     def reopen(self) -> bool:
         """Load the store afresh (to see another process's writes); False when it cannot."""
         if self._reopen is None:

@@ -1,8 +1,9 @@
-"""The facade's document lifecycle: owners and review dates, the stale report, kept versions,
-passages of earlier answers, and folder sync (issue 15)."""
+"""The facade's document side: stored chunks and originals, owners and review dates, the
+stale report, kept versions, passages of earlier answers, and folder sync (issue 15)."""
 
 from __future__ import annotations
 
+import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -19,7 +20,9 @@ from kb.index import (
     KeptVersion,
     Lifecycle,
     Registry,
+    Snapshot,
     Stale,
+    StoredChunk,
     Versions,
     WriteLock,
     parse_chunk_id,
@@ -70,6 +73,7 @@ class DocumentLifecycle:
     _require_admin: Callable[[Principal, str], None]
     _writing: Callable[[], AbstractContextManager[None]]
     document: Callable[..., Document]
+    snapshot: Callable[[], Snapshot]
 
     def set_lifecycle(self, id_or_name: str, change: Change, *, actor: Principal) -> Document:
         """Set a document's owner, review date or superseded mark, or mark it reviewed
@@ -89,6 +93,29 @@ class DocumentLifecycle:
     def cited(self, days: int = CITED_DAYS) -> dict[str, int]:
         """doc id -> how many answers of the last `days` days cited it."""
         return self.audit.cited(time.time() - days * 86400)
+
+    def chunks(self, ids: Sequence[str], *, user: Principal = SYSTEM) -> dict[str, StoredChunk]:
+        """Stored chunks (text and metadata) by id, for showing retrieval steps; chunks of
+        documents `user` may not read are left out as if missing."""
+        wanted = list(dict.fromkeys(ids))
+        if not user.is_admin:
+            groups = self.snapshot().groups
+            wanted = [
+                cid
+                for cid in wanted
+                if cid.count(":") >= 2 and user.can_see(groups.get(parse_chunk_id(cid)[0], ()))
+            ]
+        return self.store.get(wanted)
+
+    def original(self, id_or_name: str, *, user: Principal = SYSTEM) -> tuple[str, bytes, str]:
+        """(file name, bytes, MIME type) of a document's stored original."""
+        doc = self.document(id_or_name, user=user)
+        try:
+            data = self.originals.read(self.ingestor.original_key(doc))
+        except OSError as exc:
+            raise NotFoundError(f"the stored original of {doc.name} is missing") from exc
+        mime = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"
+        return doc.name, data, mime
 
     # -- kept versions -------------------------------------------------------------------
     def versions(self, id_or_name: str, *, user: Principal = SYSTEM) -> list[KeptVersion]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,15 +20,14 @@ from kb.index import (
     Checker,
     ChunkStore,
     Document,
+    Indexes,
     Lifecycle,
     Registry,
     Snapshot,
     Snapshots,
-    StoredChunk,
     Sweeper,
     Versions,
     WriteLock,
-    parse_chunk_id,
 )
 from kb.index.ownership import foreign, not_owner, require_owner
 from kb.ingest import (
@@ -44,8 +42,10 @@ from kb.ingest import (
     parsing,
     stored_sources,
 )
+from kb.ingest.rebuild import model_of, recipe_of
 from kb.ingest.sync import Syncer
 from kb.knowledge_base.documents import DocumentLifecycle
+from kb.knowledge_base.rebuild import query_model, rebuild_all
 from kb.layout import DataDir
 from kb.search import Hit, Mode, Searcher, Trace
 from kb.security import SYSTEM, AuditEvent, AuditLog, Principal, normalize_groups, require_admin
@@ -61,6 +61,7 @@ class KnowledgeBase(DocumentLifecycle):
         vector_store: BasePydanticVectorStore | None = None,
         cache_path: Path | None = None,
         llm: LLM | None = None,
+        embed_models: Sequence[BaseEmbedding] = (),
     ) -> None:
         self.settings = settings
         self.paths = paths = DataDir.of(settings).create()
@@ -72,10 +73,11 @@ class KnowledgeBase(DocumentLifecycle):
         # The model itself loads on first use: listing or checking documents needs none.
         self.embed_model = embed_model or backends.build_embedding(settings)
         # A store built here can be reloaded when another process writes to it.
+        self.indexes = Indexes(self.db)
+        self.other_models = list(embed_models)  # to query an index built with another model
         self.store = ChunkStore(
-            # Fresh: a copy cached by this process may predate other processes' writes.
-            vector_store or backends.build_vector_store(settings, fresh=True),
-            None if vector_store else lambda: backends.build_vector_store(settings, fresh=True),
+            vector_store or self._open_active(),
+            None if vector_store else self._open_active,
         )
         self.registry = Registry(self.db)
         self.cache = EmbeddingCache(cache_path or paths.embeddings, self.embed_model.model_name)
@@ -99,7 +101,11 @@ class KnowledgeBase(DocumentLifecycle):
             shared=self.originals if self.db.shared else None,
         )
         self.searcher = Searcher(
-            settings, self.store, self.embed_model, self.snapshots.get, self.registry.stamp
+            settings,
+            self.store,
+            query_model(self.indexes.active(), self.embed_model, self.other_models),
+            self.snapshots.get,
+            self.registry.stamp,
         )
         # None: answers are extractive. A given `llm` (any LlamaIndex LLM) overrides KB_LLM.
         model = llm if llm is not None else build_llm(settings)
@@ -119,6 +125,17 @@ class KnowledgeBase(DocumentLifecycle):
                 if free:
                     with self._writing():
                         pass  # recovery runs on entry
+
+    def _open_active(self) -> BasePydanticVectorStore:
+        """The collection answers come from now (a full re-index may have switched it), with
+        the model its vectors came from for queries. Fresh: a copy this process cached may
+        predate other processes' writes."""
+        active = self.indexes.active()  # read once: the collection and its model agree
+        name = active.collection if active else self.settings.collection
+        store = backends.build_vector_store(self.settings, fresh=True, collection=name)
+        if hasattr(self, "searcher"):
+            self.searcher.embed_model = query_model(active, self.embed_model, self.other_models)
+        return store
 
     def ocr_status(self) -> str | None:
         """None when scans and images can be read; else why not and how to turn OCR on."""
@@ -167,6 +184,9 @@ class KnowledgeBase(DocumentLifecycle):
         """The write lock, with interrupted work finished first and the sweep after."""
         with self.lock.hold():
             require_owner(self.store, self.registry.id, self.settings, self.paths.root)
+            if self.store.can_reopen():  # which model this index's vectors come from
+                name = self.indexes.active_name(self.settings.collection)
+                self.indexes.adopt(name, recipe_of(self.settings), model_of(self.embed_model))
             with self.snapshots.writing(finish=self.registry.touch):
                 if self.registry.pending():  # a crashed writer's work first, into the audit log
                     self.recovered = self.recovery.run()
@@ -227,9 +247,13 @@ class KnowledgeBase(DocumentLifecycle):
         *,
         actor: Principal = SYSTEM,
     ) -> list[IngestOutcome]:
-        """Parse, chunk and index stored originals again (all when none are named; admins
-        only)."""
+        """Parse, chunk and index stored originals again (admins only). All of them, when none
+        are named: built beside the live index, which answers until the one switch."""
         self._require_admin(actor, "re-index documents")
+        if not ids_or_names and self.store.can_reopen():
+            outcomes = rebuild_all(self, progress)  # beside the live index, then one switch
+            self.audit.outcomes(actor.name, outcomes, "reindex")
+            return outcomes
         with self._writing():
             docs = (
                 [self.registry.find(x) for x in ids_or_names]
@@ -263,29 +287,6 @@ class KnowledgeBase(DocumentLifecycle):
     def never_used(self) -> bool:
         """Whether nothing was ever indexed here (an emptied store does not count)."""
         return self.registry.generation() == 0
-
-    def chunks(self, ids: Sequence[str], *, user: Principal = SYSTEM) -> dict[str, StoredChunk]:
-        """Stored chunks (text and metadata) by id, for showing retrieval steps; chunks of
-        documents `user` may not read are left out as if missing."""
-        wanted = list(dict.fromkeys(ids))
-        if not user.is_admin:
-            groups = self.snapshot().groups
-            wanted = [
-                cid
-                for cid in wanted
-                if cid.count(":") >= 2 and user.can_see(groups.get(parse_chunk_id(cid)[0], ()))
-            ]
-        return self.store.get(wanted)
-
-    def original(self, id_or_name: str, *, user: Principal = SYSTEM) -> tuple[str, bytes, str]:
-        """(file name, bytes, MIME type) of a document's stored original."""
-        doc = self.document(id_or_name, user=user)
-        try:
-            data = self.originals.read(self.ingestor.original_key(doc))
-        except OSError as exc:
-            raise NotFoundError(f"the stored original of {doc.name} is missing") from exc
-        mime = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"
-        return doc.name, data, mime
 
     def search(
         self,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kb.config import Settings
+from kb.errors import StoreError
 from kb.index.snapshot import Snapshot
 from kb.index.store import ChunkStore, StoredChunk
 from kb.search.fusion import Fused, fuse
@@ -127,9 +128,20 @@ class Searcher:
         Only documents `user` may read are queried at all: Chroma filters them by `where`
         and the keyword leg masks them before ranking, so they never reach fusion."""
         vector = None
+        embedded_again = False
         for _ in range(MAX_RETRIES):
             view = self.snapshot()
-            trace, vector = self._trace(query, k, mode, view, vector, fetch, Scope.of(view, user))
+            try:
+                trace, vector = self._trace(
+                    query, k, mode, view, vector, fetch, Scope.of(view, user)
+                )
+            except StoreError:
+                # A full re-index switched collection (and maybe model) between embedding
+                # the query and querying: embed it once more for the collection now active.
+                if embedded_again:
+                    raise
+                embedded_again, vector = True, None
+                continue
             if self.stamp() == view.stamp:
                 break
         return trace
