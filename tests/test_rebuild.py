@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import chromadb
 import pytest
 
+from kb.backends.chroma import chroma_client
 from kb.ingest import Source
 from kb.ingest.rebuild import BuildCommitter, model_of
 from kb.knowledge_base import KnowledgeBase
@@ -44,10 +44,10 @@ class Reader(threading.Thread):
             time.sleep(0.1)
 
 
-def _collections(data: Path) -> list[str]:
-    return sorted(
-        c.name for c in chromadb.PersistentClient(str(data / "chroma")).list_collections()
-    )
+def _collections(base: KnowledgeBase) -> list[str]:
+    """This knowledge base's collections in its Chroma (embedded or a server)."""
+    names = [c.name for c in chroma_client(base.settings).list_collections()]
+    return sorted(n for n in names if n.startswith(base.settings.collection))
 
 
 def test_a_reindex_to_another_chunk_size_answers_throughout(
@@ -78,11 +78,12 @@ def test_a_reindex_to_another_chunk_size_answers_throughout(
     assert new.stats()["chunks"] > chunks_before  # smaller chunks, more of them
     texts = [c.text for c in new.store.iter_all()]
     assert len(texts) == new.stats()["chunks"] and max(map(len, texts)) <= 500 * 1.5
-    assert _collections(tmp_path / "data") == [new.indexes.active_name("")]  # only the new
+    assert _collections(new) == [new.indexes.active_name("")]  # only the new
     assert new.check() == [] and old.check() == []
     assert "45 days" in old.ask(QUESTION).text  # the other process answers from the new one
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_an_interrupted_rebuild_resumes_and_the_old_index_answers_meanwhile(
     fake_kb: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,7 +112,7 @@ def test_an_interrupted_rebuild_resumes_and_the_old_index_answers_meanwhile(
     resumed = [o.name for o in outcomes if o.reason == "rebuilt before the restart"]
     assert len(resumed) == 2 and all(o.ok for o in outcomes)
     assert again.indexes.active_name("") == building.collection  # the same build, finished
-    assert _collections(tmp_path / "data") == [building.collection]
+    assert _collections(again) == [building.collection]
     assert len(again.search("fact number blue", 4, mode="keyword")) == 4
     assert again.check() == []
 
@@ -123,7 +124,8 @@ class Hash48(HashEmbedding):
         return super()._vec(text)[:48]
 
 
-def test_a_rebuild_with_another_embedding_dimension(fake_kb: Factory, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_rebuild_with_another_embedding_dimension(fake_kb: Factory) -> None:
     first = fake_kb()
     first.ingest([Source("canteen.md", b"# Canteen\n\nSoup is served on Thursdays.\n")])
     settings = first.settings
@@ -141,4 +143,4 @@ def test_a_rebuild_with_another_embedding_dimension(fake_kb: Factory, tmp_path: 
     info = base.indexes.active()
     assert info is not None and info.model == model_of(Hash48(model_name="hash-48"))
     assert base.search("soup Thursdays", 1, mode="dense")[0].name == "canteen.md"
-    assert _collections(tmp_path / "data") == [info.collection] and base.check() == []
+    assert _collections(base) == [info.collection] and base.check() == []

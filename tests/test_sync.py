@@ -39,6 +39,7 @@ def _state(base: KnowledgeBase) -> tuple[object, ...]:
     return (docs, base.registry.counters(), sorted(base.store.all_ids()), base.synced_folders())
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_folder_changed_between_two_syncs(fake_kb: Factory, tmp_path: Path) -> None:
     share = _share(tmp_path / "share")
     base = fake_kb()

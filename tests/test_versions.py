@@ -44,6 +44,7 @@ def test_an_earlier_answer_still_opens_the_passage_it_quoted(make_kb: Factory) -
     assert base.check() == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_keep_versions_retires_the_oldest_and_delete_removes_them_all(fake_kb: Factory) -> None:
     base = fake_kb(keep_versions=2)
     texts = [f"# Canteen\n\nSoup number {n} is served on day {n}.\n".encode() for n in range(5)]

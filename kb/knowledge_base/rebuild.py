@@ -6,17 +6,36 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from kb import backends
-from kb.index import ChunkStore, IndexInfo
-from kb.ingest import IngestOutcome, Progress
+from kb.backends.blobs import BlobStore
+from kb.config import Settings
+from kb.index import ChunkStore, Indexes, IndexInfo, Registry
+from kb.ingest import EmbeddingCache, IngestOutcome, Progress
 from kb.ingest.rebuild import build_into, model_of, recipe_of
+from kb.search import Searcher
 
-if TYPE_CHECKING:
-    from kb.knowledge_base.facade import KnowledgeBase
+
+class Rebuildable(Protocol):
+    """What a full re-index needs of the facade (a Protocol: no import cycle)."""
+
+    settings: Settings
+    registry: Registry
+    store: ChunkStore
+    indexes: Indexes
+    cache: EmbeddingCache
+    embed_model: BaseEmbedding
+    originals: BlobStore
+    log_path: Path
+    searcher: Searcher
+
+    def _writing(self) -> AbstractContextManager[None]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +53,7 @@ def query_model(
     return configured
 
 
-def rebuild_all(base: KnowledgeBase, progress: Progress | None) -> list[IngestOutcome]:
+def rebuild_all(base: Rebuildable, progress: Progress | None) -> list[IngestOutcome]:
     """Build every document into a new collection with today's recipe and model, resuming an
     interrupted build of the same recipe; switch to it when all are in (write lock held
     throughout, so nothing changes under the build; readers are never blocked)."""

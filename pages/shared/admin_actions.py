@@ -41,9 +41,12 @@ def _delete(base: KnowledgeBase, ids: Sequence[str], actor: Principal) -> list[t
 
 def _reindex(base: KnowledgeBase, ids: Sequence[str], actor: Principal) -> list[tuple[str, str]]:
     bar = st.progress(0.0, text="Re-indexing: reading the first file")
+    chunks = [0]
 
     def progress(done: int, total: int, outcome: IngestOutcome) -> None:
-        bar.progress(done / total, text=ui.progress_text(done, total, outcome))
+        chunks[0] += outcome.chunks
+        text = f"{ui.progress_text(done, total, outcome)}; {chunks[0]} chunks so far"
+        bar.progress(done / total, text=text)
 
     try:
         outcomes = base.reindex(ids, progress, actor=actor)
@@ -86,9 +89,15 @@ def _confirm(
         )
     else:
         what = ui.plural(len(ids), "document") if ids else f"all {len(names)} documents"
+        beside = (
+            " The new index is built beside the live one, which keeps answering until the "
+            "new one is complete; then one switch."
+            if not ids
+            else ""
+        )
         st.markdown(
             f"Re-index {what}? Each stored original is parsed, chunked and embedded "
-            f"again.\n\n{listed}"
+            f"again.{beside}\n\n{listed}"
         )
     buttons = st.container(horizontal=True)
     if buttons.button(f"Yes, {'delete' if action == 'delete' else 're-index'}", type="primary"):
