@@ -279,3 +279,52 @@ def test_compact_counts_fit_a_metric_card() -> None:
         "1M",
         "3.4M",
     ]
+
+
+def test_the_stale_report_folders_and_history_rows() -> None:
+    from kb.index import KeptVersion, Stale
+    from kb.ingest.sync import SyncedFolder, SyncLine
+    from pages.shared.format import lifecycle
+
+    def doc(doc_id: str, name: str, owner: str | None = None) -> Document:
+        return Document(doc_id, name, "md", 2048, "s", "v2", None, 3, "2026-12-01T10:00:00+00:00",
+                        owner=owner)  # fmt: skip
+
+    docs = [doc("a", "a.md", "ann@example.com"), doc("b", "B.md"), doc("c", "c.md")]
+    stale = {
+        "a": [Stale("review overdue", "2026-03-01", "review overdue since 2026-03-01"),
+              Stale("source changed", None, "its source file changed")],
+        "b": [Stale("old", "2026-06-30", "no review date")],
+    }  # fmt: skip
+    rows = lifecycle.stale_rows(docs, stale, {"b": 4, "a": 1})
+    assert [r["name"] for r in rows] == ["B.md", "a.md"]  # most cited first, c is not stale
+    assert rows[1]["reasons"] == "review overdue, source changed"
+    assert (rows[1]["since"], rows[1]["owner"], rows[1]["cited"]) == (
+        "2026-03-01",
+        "ann@example.com",
+        1,
+    )
+    folder = SyncedFolder(
+        "/srv/share", "2026-12-01T10:00:00+00:00", "2026-12-06T09:30:12+00:00",
+        {"summary": "1 changed, 3 unchanged", "lines": [{"name": "a.md", "status": "changed"}]},
+    )  # fmt: skip
+    assert lifecycle.folder_rows([folder]) == [
+        {
+            "folder": "/srv/share",
+            "last_sync": "2026-12-06 09:30",
+            "outcome": "1 changed, 3 unchanged",
+            "changed": "a.md (changed)",
+        }
+    ]
+    line = lifecycle.sync_line_markdown(SyncLine("hr/*notes*.md", "new", chunks=2))
+    assert (
+        line
+        == f":green[:material/add_circle:] {ui.escape_markdown('hr/*notes*.md: new (2 chunks)')}"
+    )
+    kept = KeptVersion("a", "v1", "a.md", "md", 1024, "t", None, 2, "2026-11-01T08:00:00+00:00",
+                       "2026-12-01T10:00:00+00:00", "v2")  # fmt: skip
+    history = lifecycle.history_rows(docs[0], [kept])
+    assert [(h["version"], h["state"], h["replaced"]) for h in history] == [
+        ("v2", "current", ""),
+        ("v1", "superseded", "2026-12-01 10:00"),
+    ]
