@@ -150,3 +150,29 @@ def test_kb_sync_of_sample_docs_twice_embeds_nothing_the_second_time(tmp_path: P
     assert lines[-1] == f"{SAMPLE_DOCS.resolve()}: {len(lines) - 1} unchanged"
     dry = _kb("sync", str(SAMPLE_DOCS), "--dry-run", data=data)
     assert dry.stdout.splitlines()[-1].endswith(f"nothing changed: {len(lines) - 1} unchanged")
+
+
+@pytest.mark.slow  # a subprocess that keeps running
+def test_kb_sync_every_keeps_syncing_on_its_interval(tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "a.md").write_text("# A\n\nThe first note.\n")
+    cmd = [sys.executable, "-m", "kb.cli.main", "sync", str(share), "--every", "10s"]
+    cmd += ["--data-dir", str(tmp_path / "data")]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    summaries: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(str(share.resolve()) + ":"):
+                summaries.append(line.strip())
+                if len(summaries) == 1:
+                    (share / "b.md").write_text("# B\n\nA second note, added later.\n")
+                if len(summaries) == 2:
+                    break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert summaries[0].endswith(": 1 new")
+    assert summaries[1].endswith(": 1 new, 1 unchanged")  # the next run, 10 s later
