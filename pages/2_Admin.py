@@ -10,8 +10,9 @@ from pages.shared.admin_actions import confirm_pending, request, show_flash
 from pages.shared.audit_panel import audit_panel
 from pages.shared.common import page_setup
 from pages.shared.format import ui
-from pages.shared.lifecycle_panel import history_panel, metadata_panel, stale_panel
+from pages.shared.metadata_panel import history_panel, metadata_panel
 from pages.shared.report_panel import report_panel
+from pages.shared.stale_panel import stale_panel
 from pages.shared.sync_panel import sync_panel
 
 COLUMNS = {

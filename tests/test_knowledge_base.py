@@ -72,7 +72,11 @@ def test_replace_swaps_versions_and_old_text_is_gone(make_kb: KBFactory) -> None
     assert len(base.documents()) == 1
     name, data, _ = base.original("parking.md")
     assert name == "parking.md" and b"quokkafish" in data
-    assert len(base.originals.keys_under(base.documents()[0].doc_id + "/")) == 1
+    # The old original is kept (KB_KEEP_VERSIONS), out of search but openable.
+    doc_id = base.documents()[0].doc_id
+    assert len(base.originals.keys_under(doc_id + "/")) == 2
+    [kept] = base.versions(doc_id)
+    assert b"zebracorn" in base.original_of_version(doc_id, kept.version)[1]
     assert base.check() == []
 
 

@@ -4,6 +4,7 @@ a document's history, a sync's lines (no streamlit here: unit-tested in tests/te
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from kb.index import Document, KeptVersion, Stale
@@ -89,3 +90,20 @@ def history_rows(doc: Document, kept: Sequence[KeptVersion]) -> list[dict[str, A
         }
         for v in kept
     ]
+
+
+def today() -> date:
+    """Today's date (the earliest next review date)."""
+    return date.today()
+
+
+def next_review_default(review_days: int | None) -> date:
+    """The next review date a 'Mark reviewed' proposes: KB_REVIEW_DAYS ahead, else a year."""
+    return date.today() + timedelta(days=review_days or 365)
+
+
+def review_date_of(docs: Sequence[Document]) -> date | None:
+    """The review date to show in the editor: the document's own, when exactly one is chosen."""
+    if len(docs) == 1 and docs[0].review_by:
+        return date.fromisoformat(docs[0].review_by)
+    return None

@@ -1,9 +1,8 @@
-"""The Admin page's lifecycle panels: the stale report with its bulk actions, owner and review
-date editing (one document or many), and a document's kept versions."""
+"""The Admin page's stale report: each stale document's reasons, owner, since when and recent
+citations, with its bulk actions (re-index from source, mark reviewed, delete)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import streamlit as st
@@ -24,15 +23,6 @@ STALE_COLUMNS = {
     "cited": st.column_config.NumberColumn("Cited (30 days)", width="small"),
     "details": st.column_config.TextColumn("Details", width="large"),
     "id": None,
-}
-
-HISTORY_COLUMNS = {
-    "version": st.column_config.TextColumn("Version", width="small"),
-    "state": st.column_config.TextColumn("State", width="small"),
-    "indexed": st.column_config.TextColumn("Indexed (UTC)", width="small"),
-    "replaced": st.column_config.TextColumn("Replaced (UTC)", width="small"),
-    "chunks": st.column_config.NumberColumn("Chunks", width="small"),
-    "size_kb": st.column_config.NumberColumn("Size", format="%.1f KB", width="small"),
 }
 
 
@@ -63,8 +53,8 @@ def stale_panel(base: KnowledgeBase, docs: Sequence[Document], admin: Principal)
         _refresh(base, chosen, admin)
     next_review = date_col.date_input(
         "Next review date",
-        value=dt.date.today() + dt.timedelta(days=base.settings.review_days or 365),
-        min_value=dt.date.today(),
+        value=lifecycle.next_review_default(base.settings.review_days),
+        min_value=lifecycle.today(),
         key="stale_next_review",
     )
     if reviewed_col.button(
@@ -75,7 +65,7 @@ def stale_panel(base: KnowledgeBase, docs: Sequence[Document], admin: Principal)
         key="stale_reviewed",
     ):
         change = Change(review_by=next_review.isoformat(), reviewed=True)
-        _apply(base, chosen, change, admin, f"reviewed; next review {next_review}")
+        apply_change(base, chosen, change, admin, f"reviewed; next review {next_review}")
     if delete_col.button(
         "Delete", icon=":material/delete:", disabled=not chosen, width="stretch", key="stale_delete"
     ):
@@ -99,7 +89,7 @@ def _refresh(base: KnowledgeBase, ids: Sequence[str], admin: Principal) -> None:
     st.rerun()
 
 
-def _apply(
+def apply_change(
     base: KnowledgeBase, ids: Sequence[str], change: Change, admin: Principal, what: str
 ) -> None:
     flash = []
@@ -111,56 +101,3 @@ def _apply(
             flash.append(("error", str(exc)))
     st.session_state[FLASH_KEY] = flash
     st.rerun()
-
-
-def metadata_panel(
-    base: KnowledgeBase, chosen: Sequence[str], docs: Sequence[Document], admin: Principal
-) -> None:
-    """Owner, review date and superseded mark for the documents chosen above."""
-    by_id = {d.doc_id: d for d in docs}
-    picked = [by_id[i] for i in chosen if i in by_id]
-    label = f"Owner and review date ({ui.plural(len(picked), 'document')} chosen)"
-    with st.expander(label, expanded=bool(picked), icon=":material/badge:"):
-        if not picked:
-            st.caption("Choose documents above to set their owner, review date or successor.")
-            return
-        first = picked[0]
-        with st.form("metadata"):
-            owner = st.text_input(
-                "Owner",
-                value=first.owner or "" if len(picked) == 1 else "",
-                placeholder="a user name or e-mail address (empty: leave as is)",
-            )
-            due = st.date_input(
-                "Review by",
-                value=dt.date.fromisoformat(first.review_by)
-                if len(picked) == 1 and first.review_by
-                else None,
-                key="meta_review_by",
-            )
-            others = {d.doc_id: d.name for d in docs if d.doc_id not in chosen}
-            successor = st.selectbox(
-                "Superseded by",
-                [""] + list(others),
-                format_func=lambda i: others.get(i, "—"),
-            )
-            saved = st.form_submit_button("Save", type="primary", icon=":material/save:")
-        if saved:
-            change = Change(
-                owner=owner.strip() or None,
-                review_by=due.isoformat() if due else None,
-                superseded_by=successor or None,
-            )
-            _apply(base, [d.doc_id for d in picked], change, admin, "saved")
-
-
-def history_panel(base: KnowledgeBase, doc: Document, admin: Principal) -> None:
-    """The live version and the replaced ones kept (openable from earlier answers)."""
-    kept = base.versions(doc.doc_id, user=admin)
-    st.markdown(f"**History** ({ui.plural(len(kept), 'earlier version')} kept)")
-    st.dataframe(
-        lifecycle.history_rows(doc, kept),
-        column_config=HISTORY_COLUMNS,
-        hide_index=True,
-        width="stretch",
-    )
