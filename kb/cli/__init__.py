@@ -3,5 +3,6 @@
 ┌ kb/cli ────────────────────────────────────────────────────────────────────┐
 │ main (ingest, docs, reindex, search, ask, check)  users  progress          │
 │ eval (kb eval ...)  bench (kb bench ...)                                   │
+│ sync (kb sync)  docs (kb docs ...)  db (kb db ...)                         │
 └────────────────────────────────────────────────────────────────────────────┘
 """

@@ -6,7 +6,7 @@
 │ (what readers see)  locking (one writer)  integrity (check, sweep)         │
 │ ownership (one registry per collection)  lifecycle, staleness (owners,     │
 │ review dates, why stale)  versions (replaced versions kept openable)       │
-│ builds (the active collection, a full re-index built beside it)           │
+│ builds (the active collection, a full re-index built beside it)            │
 │ ids, text (chunk ids, what chunks index)                                   │
 └────────────────────────────────────────────────────────────────────────────┘
 """

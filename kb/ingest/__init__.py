@@ -6,6 +6,8 @@
     │ unstructured (formats: ragged CSV, digests, attachments, chart text)       │
     │ ─► chunking (titles, pages, paragraphs, rows) ─► embed_cache (by text      │
     │ hash) ─► commit.  pipeline overlaps them; recovery replays a crashed write │
+    │ sync keeps a folder in step; rebuild builds a full re-index beside the     │
+    │ live one                                                                   │
     └────────────────────────────────────────────────────────────────────────────┘
 
 Modules import their parsers lazily: importing this package loads no parser or model.
