@@ -1,0 +1,94 @@
+"""The lifecycle in the app (issue 15): the Upload form sets owner and review date and can make
+a file the new version of a chosen document; an answer quoting a version replaced since says
+so; the Admin page's stale report marks documents reviewed and lists a document's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from kb.config import load_settings
+from kb.knowledge_base import KnowledgeBase
+from tests.app_helpers import ZEPHYR_FACT, ZEPHYR_NAME, ZEPHYR_PAGES, make_pdf, set_app_env
+from tests.test_app import ADMIN_PAGE, UPLOAD, ask, plain, start
+
+pytestmark = pytest.mark.slow  # real model, AppTest
+
+QUESTION = "Where is the Zephyr-9 calibration rig stored?"
+
+
+@pytest.fixture
+def zephyr_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
+    """An app data dir with the Zephyr notes (open to everyone) and the test users."""
+    set_app_env(monkeypatch, tmp_path / "data")
+    base = KnowledgeBase(load_settings())
+    base.ingest_paths([make_pdf(tmp_path / ZEPHYR_NAME, ZEPHYR_PAGES)])
+    return base
+
+
+def _captions(at: object) -> str:
+    return " ".join(c.value for c in at.caption)  # type: ignore[attr-defined]
+
+
+def test_upload_sets_owner_and_review_date_and_replaces_a_chosen_document(
+    zephyr_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    chat = ask(start(), QUESTION)
+    assert ZEPHYR_FACT in plain(chat.chat_message[1].markdown[0].value)  # from version 1
+
+    at = start().switch_page(UPLOAD).run()
+    moved = [ZEPHYR_PAGES[0], ZEPHYR_PAGES[1].replace("Q-17", "R-22")]
+    newer = make_pdf(tmp_path / "zephyr-2027.pdf", moved).read_bytes()
+    at.file_uploader[0].set_value([("zephyr-2027.pdf", newer, "application/pdf")]).run()
+    next(t for t in at.text_input if t.label == "Owner").input("ann@example.com")
+    next(d for d in at.date_input if d.label == "Review by").set_value(dt.date(2026, 3, 1))
+    doc = zephyr_kb.document(ZEPHYR_NAME)
+    next(s for s in at.selectbox if s.label == "Replaces document").set_value(doc.doc_id)
+    next(b for b in at.button if b.label.startswith("Upload and index")).click().run()
+    assert not at.exception, at.exception
+
+    now = zephyr_kb.document(doc.doc_id)  # the same document, a new version, a new name
+    assert (now.name, now.owner, now.review_by) == ("zephyr-2027.pdf", "ann@example.com",
+                                                    "2026-03-01")  # fmt: skip
+    assert len(zephyr_kb.documents()) == 1 and len(zephyr_kb.versions(doc.doc_id)) == 1
+
+    # The answer quoted before the replace still shows its passage, marked superseded, and
+    # the stale mark of the document it came from.
+    chat.run()
+    assert "superseded on" in _captions(chat) and "by the current version" in _captions(chat)
+    labels = [b.label for b in chat.get("download_button")]
+    assert "Download the version quoted" in labels and "Download the current version" in labels
+    fresh = ask(start(), QUESTION)
+    assert "R-22" in plain(fresh.chat_message[1].markdown[0].value)
+    marks = plain(_captions(fresh))
+    assert "Stale: review overdue since 2026-03-01, owner ann@example.com" in marks
+    # The file at its folder still holds the first text: the upload is flagged until synced.
+    assert "Stale: its source file changed since indexing" in marks
+
+
+def test_the_stale_report_marks_documents_reviewed(zephyr_kb: KnowledgeBase) -> None:
+    from kb.index import Change
+    from kb.security import SYSTEM
+
+    doc = zephyr_kb.document(ZEPHYR_NAME)
+    zephyr_kb.set_lifecycle(doc.doc_id, Change(review_by="2026-03-01"), actor=SYSTEM)
+    at = start().switch_page(ADMIN_PAGE).run()
+    report = next(d.value for d in at.dataframe if "reasons" in d.value.columns)
+    assert list(report["reasons"]) == ["review overdue"] and list(report["since"]) == ["2026-03-01"]
+    next(m for m in at.multiselect if m.label == "Stale documents to act on").set_value(
+        [doc.doc_id]
+    ).run()
+    next(d for d in at.date_input if d.label == "Next review date").set_value(
+        dt.date(2027, 6, 30)
+    ).run()
+    next(b for b in at.button if b.label == "Mark reviewed").click().run()
+    assert not at.exception, at.exception
+    after = zephyr_kb.document(doc.doc_id)
+    assert after.review_by == "2027-06-30" and after.reviewed_at is not None
+    assert zephyr_kb.stale() == {}
+    assert any("reviewed; next review 2027-06-30" in s.value for s in at.success)
+    assert any("No document is stale" in c.value for c in at.caption)
+    history = next(d.value for d in at.dataframe if "state" in d.value.columns)
+    assert list(history["state"]) == ["current"]
