@@ -176,3 +176,35 @@ def test_kb_sync_every_keeps_syncing_on_its_interval(tmp_path: Path) -> None:
         proc.wait(timeout=30)
     assert summaries[0].endswith(": 1 new")
     assert summaries[1].endswith(": 1 new, 1 unchanged")  # the next run, 10 s later
+
+
+def test_a_sync_cut_short_resumes_where_it_stopped(
+    fake_kb: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.ingest.commit import Committer
+
+    share = tmp_path / "share"
+    share.mkdir()
+    for n in range(6):
+        (share / f"note{n}.md").write_text(f"# Note {n}\n\nThe code of note {n} is {n * 7}.\n")
+    base = fake_kb()
+    real = Committer.commit
+
+    def killed_on_fourth(self: Committer, *args: object, **kwargs: object) -> object:
+        if len(self.registry.list()) == 3:
+            raise KeyboardInterrupt  # the process dies in the middle of the fourth file
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Committer, "commit", killed_on_fourth)
+    monkeypatch.setattr(Committer, "commit_many", lambda self, items: [
+        self.commit(p, v, g) for p, v, g in items
+    ])  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        base.sync(share)
+    monkeypatch.undo()
+    assert len(base.documents()) == 3
+
+    again = fake_kb()  # the next run, in a new process
+    report = again.sync(share)
+    assert report.counts() == {"unchanged": 3, "new": 3} and report.ok
+    assert len(again.documents()) == 6 and again.check() == []
