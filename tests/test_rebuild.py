@@ -106,6 +106,7 @@ def test_an_interrupted_rebuild_resumes_and_the_old_index_answers_meanwhile(
     building = base.indexes.building()
     assert building is not None and base.indexes.active_name("") == base.settings.collection
     assert base.search("fact number blue", 4, mode="keyword")  # still the old index
+    assert any("`kb reindex --all` resumes it" in p for p in base.check())
 
     again = fake_kb(chunk_size=base.settings.chunk_size)  # a new process resumes
     outcomes = again.reindex([])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.backends.blobs import BlobStore
+from kb.index.builds import Indexes
 from kb.index.locking import WriteLock
 from kb.index.published import is_published
 from kb.index.registry import Document, Registry
@@ -64,6 +65,13 @@ class Checker:
             "`repair()` finishes it"
             for p in self.registry.pending()
         ]
+        building = Indexes(self.registry.db).building()
+        if building:
+            problems.append(
+                f"a full re-index into {building.collection} (started {building.started_at}) "
+                "was interrupted; answers still come from the previous index: "
+                "`kb reindex --all` resumes it"
+            )
         active = self.registry.active_versions()
         stored: dict[str, int] = {}
         live: set[str] = set()
