@@ -252,3 +252,30 @@ def test_users_init_creates_one_admin_once(tmp_path: Path) -> None:
     assert principal.is_admin
     again = users_cmd("init", data=tmp_path)
     assert again.returncode == 0 and "1 user in" in again.stdout and not again.stderr.strip()
+
+
+def test_docs_set_list_stale_and_versions(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    note = tmp_path / "canteen.md"
+    note.write_text("# Canteen\n\nThe canteen serves soup on Thursdays.\n")
+    assert kb("ingest", str(note), data=data).returncode == 0
+    note.write_text("# Canteen\n\nThe canteen serves soup on Fridays since December.\n")
+    assert kb("ingest", str(note), data=data).returncode == 0  # a new version; one kept
+    out = kb("docs", "set", "canteen.md", "--owner", "ann@example.com", "--review-by",
+             "2026-03-01", data=data)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    asked = json.loads(
+        kb("ask", "Which day does the canteen serve soup?", "--json", data=data).stdout
+    )
+    assert asked["citations"][0]["stale"] == [
+        "review overdue since 2026-03-01, owner ann@example.com"
+    ]
+    [row] = json.loads(kb("docs", "list", "--stale", "--json", data=data).stdout)
+    assert [s["reason"] for s in row["stale"]] == ["review overdue"]
+    assert row["owner"] == "ann@example.com" and row["cited_30_days"] == 1
+    text = kb("docs", "list", "--stale", data=data).stdout
+    assert "cited by 1 answer in the last 30 days" in text and "1 stale documents" in text
+    versions = json.loads(kb("docs", "versions", "canteen.md", "--json", data=data).stdout)
+    assert [v["state"] for v in versions] == ["current", "superseded"]
+    gone = kb("docs", "delete", "canteen.md", data=data).stdout
+    assert gone.strip().endswith("and 1 earlier version")

@@ -36,11 +36,19 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         change = Change(args.owner, args.review_by, args.superseded_by, args.reviewed)
         return _show(base.set_lifecycle(args.id, change, actor=SYSTEM), [], False)
     docs, stale = base.documents(), base.stale()
-    if args.stale:
-        docs = [d for d in docs if d.doc_id in stale]
+    cited = base.cited() if args.stale else {}
+    if args.stale:  # the stale report: most cited first, as on the Admin page
+        docs = sorted((d for d in docs if d.doc_id in stale), key=lambda d: -cited.get(d.doc_id, 0))
     if args.json:
         emit(
-            [{**d.to_dict(), "stale": [s.to_dict() for s in stale.get(d.doc_id, [])]} for d in docs]
+            [
+                {
+                    **d.to_dict(),
+                    "stale": [s.to_dict() for s in stale.get(d.doc_id, [])],
+                    **({"cited_30_days": cited.get(d.doc_id, 0)} if args.stale else {}),
+                }
+                for d in docs
+            ]
         )
         return 0
     for d in docs:
@@ -51,6 +59,9 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         )
         for s in stale.get(d.doc_id, []):
             print(f"    stale: {s.detail}")
+        if args.stale:
+            n = cited.get(d.doc_id, 0)
+            print(f"    cited by {n} answer{'s' * (n != 1)} in the last 30 days")
     chunks = sum(d.chunks for d in docs)
     if args.stale:
         print(f"{len(docs)} stale documents, {chunks} chunks")
