@@ -13,7 +13,7 @@ from pages.shared.format import lifecycle, ui
 RESULT_KEY = "sync_result"
 FOLDER_COLUMNS = {
     "folder": st.column_config.TextColumn("Folder", width="medium"),
-    "last_sync": st.column_config.TextColumn("Last sync (UTC)", width="small"),
+    "last_sync": st.column_config.TextColumn("Last sync (UTC)", width="medium"),
     "outcome": st.column_config.TextColumn("Outcome", width="medium"),
     "changed": st.column_config.TextColumn("What changed", width="large"),
 }
