@@ -19,6 +19,7 @@ STAGES: list[tuple[str, ...]] = [
     ("cli",),  # the `kb` command
     ("eval", "bench"),  # measurements, through the facade
     ("knowledge_base",),  # the facade pages and the CLI talk to
+    ("quality",),  # stored answers, feedback, triage, fine-tuning data
     ("answer",),  # hits -> a cited answer
     ("search",),  # a question -> ranked hits
     ("ingest",),  # files -> chunks -> vectors -> a committed version

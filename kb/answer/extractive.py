@@ -73,6 +73,7 @@ class Answer:
     checks: list[SentenceCheck] = field(default_factory=list)  # citation check per sentence
     tokens: dict[str, int] = field(default_factory=dict)  # prompt / completion token counts
     error: str = ""  # why the model's answer was not used (the extractive one is shown)
+    answer_id: str = ""  # its id in the stored answers (kb.quality.records), once stored
 
     @property
     def unsupported(self) -> list[SentenceCheck]:
@@ -86,6 +87,7 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (hits included)."""
         return {
+            "answer_id": self.answer_id,
             "question": self.question,
             "answer": self.text,
             "found": self.found,

@@ -16,6 +16,7 @@ from kb.cli.db import add_db_commands
 from kb.cli.docs import add_docs_commands
 from kb.cli.eval import add_eval_commands
 from kb.cli.progress import ProgressLine
+from kb.cli.quality import add_quality_commands
 from kb.cli.sync import add_sync_commands
 from kb.cli.users import add_users_commands
 from kb.config import Settings, load_settings
@@ -112,6 +113,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         for c in answer.citations:
             page = f", page {c.page}" if c.page else ""
             print(f"[{c.n}] {c.name}{page} — {c.heading}")
+    if answer.answer_id:  # on stderr: stdout stays the answer alone
+        print(f"answer {answer.answer_id}: `kb feedback add {answer.answer_id} --up` or --down",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -168,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[common], help="check registry, Chroma and keyword agree")
     p.set_defaults(func=cmd_check)
 
+    add_quality_commands(sub, common)
     add_users_commands(sub, common)
     add_db_commands(sub, common)
     add_eval_commands(sub, common)

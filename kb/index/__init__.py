@@ -21,7 +21,7 @@ from kb.index.locking import WriteLock
 from kb.index.registry import Document, Registry
 from kb.index.snapshot import Snapshot, Snapshots
 from kb.index.staleness import REASONS, Stale
-from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.index.store import ChunkStore, StoredChunk, is_live, parse_chunk_id
 from kb.index.versions import KeptVersion, Versions
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Sweeper",
     "Versions",
     "WriteLock",
+    "is_live",
     "parse_chunk_id",
     "tokenize",
 ]

@@ -45,13 +45,15 @@ from kb.ingest import (
 from kb.ingest.rebuild import model_of, recipe_of
 from kb.ingest.sync import Syncer
 from kb.knowledge_base.documents import DocumentLifecycle
+from kb.knowledge_base.quality import QualityLoop
 from kb.knowledge_base.rebuild import query_model, rebuild_all
 from kb.layout import DataDir
+from kb.quality import AnswerLog
 from kb.search import Hit, Mode, Searcher, Trace
 from kb.security import SYSTEM, AuditEvent, AuditLog, Principal, normalize_groups, require_admin
 
 
-class KnowledgeBase(DocumentLifecycle):
+class KnowledgeBase(DocumentLifecycle, QualityLoop):
     """Ingest, list, delete, re-index, search and ask; safe to share between threads."""
 
     def __init__(
@@ -84,6 +86,7 @@ class KnowledgeBase(DocumentLifecycle):
         self.originals = backends.build_blob_store(settings)
         self.lock = WriteLock(paths.write_lock, self.db)
         self.audit = AuditLog(self.db)
+        self.answers = AnswerLog(self.db)
         self.ingestor = Ingestor(
             settings,
             self.registry,
@@ -352,6 +355,7 @@ class KnowledgeBase(DocumentLifecycle):
         for c in answer.citations:  # a stale source says so, whoever wrote the answer
             c.stale = marks.get(c.doc_id, [])
         rewritten = {"rewritten": answer.query} if answer.query not in ("", question) else {}
+        self.answers.save(user.name, answer)  # its id, to open it again and give feedback
         found, cited = answer.found, sorted({c.doc_id for c in answer.citations})
         self.audit.retrieval(
             user.name, "ask", question, answer.hits, found=found, cited=cited, **rewritten

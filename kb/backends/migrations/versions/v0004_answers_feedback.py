@@ -1,0 +1,55 @@
+"""Answers kept with their trace, and feedback on them (issue 16).
+
+`answers`: every answer kb gave, by id: who asked, when, the question and the whole record
+(retrieval candidates with scores, the passages given, prompt, model text, checks, timings) as
+JSON, so it can be opened later exactly as it was. `feedback`: a user's thumbs up or down on an
+answer, with an optional comment, correct answer text and document. `case_labels`: an admin's
+override of the label kb gave a case, and whether it is resolved.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Create the three tables."""
+    op.create_table(
+        "answers",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("user_name", sa.Text, nullable=False),
+        sa.Column("at", sa.Text, nullable=False),
+        sa.Column("question", sa.Text, nullable=False),
+        sa.Column("found", sa.Integer, nullable=False),
+        sa.Column("record", sa.Text, nullable=False),
+    )
+    op.create_index("answers_user", "answers", ["user_name", "at"])
+    op.create_table(
+        "feedback",
+        sa.Column("answer_id", sa.Text, primary_key=True),
+        sa.Column("user_name", sa.Text, primary_key=True),
+        sa.Column("at", sa.Text, nullable=False),
+        sa.Column("vote", sa.Integer, nullable=False),  # +1 or -1
+        sa.Column("comment", sa.Text, nullable=False, server_default=""),
+        sa.Column("correct", sa.Text, nullable=False, server_default=""),
+        sa.Column("doc", sa.Text, nullable=False, server_default=""),
+    )
+    op.create_table(
+        "case_labels",
+        sa.Column("answer_id", sa.Text, primary_key=True),
+        sa.Column("label", sa.Text),
+        sa.Column("resolved", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("by_name", sa.Text, nullable=False),
+        sa.Column("at", sa.Text, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    """Not offered (see revision 0001)."""
+    raise NotImplementedError("kb does not downgrade")

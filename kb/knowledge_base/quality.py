@@ -1,0 +1,118 @@
+"""The facade's learning loop (issue 16): stored answers, feedback, the cases triage labels,
+and fine-tuning data from approved answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kb.errors import UsageError
+from kb.index import ChunkStore, Registry, Snapshot, is_live
+from kb.quality import AnswerLog, Case, Feedback, Record, label_case
+from kb.quality.export import examples, summary
+from kb.quality.triage import LABELS, holds
+from kb.security import SYSTEM, AuditLog, Principal
+
+HOLDER_CANDIDATES = 50  # keyword hits checked for a correction's words: it is a phrase, not a topic
+
+
+class QualityLoop:
+    """Mixed into KnowledgeBase: what users say about answers, and what kb learns from it."""
+
+    registry: Registry
+    store: ChunkStore
+    audit: AuditLog
+    answers: AnswerLog
+    snapshot: Callable[[], Snapshot]
+    _require_admin: Callable[[Principal, str], None]
+
+    def answer_record(self, answer_id: str, *, user: Principal = SYSTEM) -> Record:
+        """A past answer exactly as it was given (its asker's, or anyone's for an admin)."""
+        return self.answers.get(answer_id, user)
+
+    def give_feedback(
+        self,
+        answer_id: str,
+        up: bool,
+        *,
+        comment: str = "",
+        correct: str = "",
+        doc: str = "",
+        user: Principal = SYSTEM,
+    ) -> Feedback:
+        """Thumbs up or down on an answer, with an optional comment, correct answer text and
+        the document that holds it."""
+        fb = self.answers.give(answer_id, user, 1 if up else -1, comment, correct, doc)
+        self.audit.record(user.name, "feedback", answer_id=answer_id, vote=fb.vote)
+        return fb
+
+    def _holders(self, correct: str) -> list[tuple[str, str]]:
+        """(chunk id, document) of the live passages that state `correct`."""
+        view = self.snapshot()
+        ids = [i for i, _ in view.keyword.search(correct, HOLDER_CANDIDATES) if view.visible(i)]
+        chunks = self.store.get(ids)
+        return [
+            (i, str(chunks[i].meta.get("name", "")))
+            for i in ids
+            if i in chunks and holds(chunks[i].text, correct)
+        ]
+
+    def cases(self, since: str = "", *, actor: Principal = SYSTEM) -> list[Case]:
+        """Every thumbs down and declined question since `since`, labelled with evidence
+        (admins only), newest first."""
+        self._require_admin(actor, "read the quality report")
+        feedback, overrides = self.answers.feedback(), self.answers.overrides()
+        docs = {d.doc_id: d for d in self.registry.list()}
+        by_name = {d.name.lower(): d for d in docs.values()}
+        out = []
+        for record in self.answers.all(since):
+            votes = feedback.get(record.id, [])
+            down = next((f for f in reversed(votes) if f.vote < 0), None)
+            if down is None and (record.found or votes):
+                continue  # answered and not refuted: not a case
+            holders = self._holders(down.correct) if down and down.correct else []
+            named_doc = (docs.get(down.doc) or by_name.get(down.doc.lower())) if down else None
+            named = (named_doc.doc_id, named_doc.name) if named_doc else None
+            label, why, evidence = label_case(record, down, holders, named)
+            case = Case(
+                record.id, record.question, record.user, record.at,
+                "thumbs down" if down else "declined", label, why, evidence,
+                down.correct if down else "", down.doc if down else "",
+            )  # fmt: skip
+            if record.id in overrides:
+                chosen, case.resolved = overrides[record.id]
+                if chosen:
+                    case.label, case.overridden = chosen, True
+                    case.why = f"set by an admin (kb said: {label}, {why})"
+            out.append(case)
+        return out[::-1]
+
+    def set_case(
+        self, answer_id: str, *, label: str | None = None, resolved: bool = False, actor: Principal
+    ) -> None:
+        """Override a case's label, or mark it resolved (admins only)."""
+        self._require_admin(actor, "triage cases")
+        if label is not None and label not in LABELS:
+            raise UsageError(f"a label is one of: {', '.join(LABELS)}")
+        self.answers.get(answer_id, actor)
+        self.answers.set_case(answer_id, actor.name, label, resolved)
+        self.audit.record(actor.name, "triage", answer_id=answer_id, label=label, resolved=resolved)
+
+    def finetune_data(
+        self, fmt: str = "chat", since: str = "", *, actor: Principal = SYSTEM
+    ) -> tuple[list[dict[str, object]], str]:
+        """Fine-tuning lines from approved answers and behaviour-gap corrections, and a
+        summary (admins only); only answers whose sources are still live."""
+        self._require_admin(actor, "export fine-tuning data")
+        if fmt not in ("chat", "dpo"):
+            raise UsageError("the export format is chat or dpo")
+        cases = {c.answer_id: c for c in self.cases(since, actor=actor)}
+        active = self.registry.active_versions()
+        lines = examples(
+            self.answers.all(since),
+            self.answers.feedback(),
+            cases,
+            lambda chunk_id: is_live(chunk_id, active),
+            fmt,
+        )
+        self.audit.record(actor.name, "export_finetune", format=fmt, examples=len(lines))
+        return lines, summary(lines, fmt)

@@ -1,0 +1,115 @@
+"""The learning loop through the CLI (issue 16): answers by id, feedback, `kb gaps` labels
+from the stored trace and the correction, `kb export finetune` of behaviour only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb.quality import Record
+from kb.quality.records import Feedback
+from kb.quality.triage import holds, label_case, normalize
+from tests.conftest import SAMPLE_DOCS
+from tests.test_cli import kb
+
+NOTE = "# Lab notes\n\nThe Zephyr-9 calibration rig is stored in cabinet Q-17 in the basement.\n"
+
+
+def _ask(question: str, data: Path) -> dict[str, object]:
+    out = kb("ask", question, "--json", data=data)
+    assert out.returncode == 0, out.stderr
+    answer: dict[str, object] = json.loads(out.stdout)
+    assert answer["answer_id"]
+    return answer
+
+
+@pytest.mark.slow  # the real model, in subprocesses
+def test_feedback_gaps_and_the_finetune_export_through_the_cli(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    note = tmp_path / "lab-notes.md"
+    note.write_text(NOTE)
+    assert kb("ingest", str(SAMPLE_DOCS), str(note), data=data).returncode == 0
+
+    liked = _ask("How many days do I have to submit an expense claim?", data)
+    declined = _ask("What is the recipe for banana bread?", data)
+    assert declined["found"] is False
+    unknown = _ask("Who is the chief executive of the company?", data)
+    missed = _ask("How many days do I have to submit an expense claim?", data)
+    wrong = _ask("What is the deadline for expense claims?", data)
+    feedback = [
+        (liked, ["--up"]),
+        (unknown, ["--down", "--correct", "The chief executive is Marta Quistgaard"]),
+        (missed, ["--down", "--doc", "lab-notes.md", "--comment", "the rig, not expenses"]),
+        (wrong, ["--down", "--correct", "within 45 days of the date of the expense"]),
+    ]
+    for answer, args in feedback:
+        out = kb("feedback", "add", str(answer["answer_id"]), *args, data=data)
+        assert out.returncode == 0, out.stderr
+
+    cases = {c["answer_id"]: c for c in json.loads(kb("gaps", "--json", data=data).stdout)}
+    assert liked["answer_id"] not in cases  # a thumbs up is not a case
+    labels = {k: c["label"] for k, c in cases.items()}
+    assert labels == {
+        declined["answer_id"]: "missing knowledge",
+        unknown["answer_id"]: "missing knowledge",
+        missed["answer_id"]: "retrieval miss",
+        wrong["answer_id"]: "behaviour gap",
+    }
+    [given] = [e for e in cases[wrong["answer_id"]]["evidence"] if e["given"]]
+    assert given["document"] == "employee-handbook.pdf" and given["rank"] >= 1
+    [rig] = cases[missed["answer_id"]]["evidence"]
+    assert rig["document"] == "lab-notes.md" and not rig["given"]
+    assert "declined" in cases[declined["answer_id"]]["why"]
+    assert "no live passage" in cases[unknown["answer_id"]]["why"]
+
+    out = kb("export", "finetune", str(tmp_path / "ft.jsonl"), data=data)
+    assert out.returncode == 0 and "2 examples" in out.stdout, out.stderr
+    lines = [json.loads(x) for x in (tmp_path / "ft.jsonl").read_text().splitlines()]
+    assert sorted(x["answer_id"] for x in lines) == sorted(
+        [str(liked["answer_id"]), str(wrong["answer_id"])]
+    )
+    for line in lines:
+        roles = [m["role"] for m in line["messages"]]
+        assert roles == ["system", "user", "assistant"]
+        assert (
+            "Question:" in line["messages"][1]["content"]
+            and "<source" in line["messages"][1]["content"]
+        )
+    corrected = next(x for x in lines if x["answer_id"] == wrong["answer_id"])
+    assert corrected["messages"][2]["content"].startswith("within 45 days of the date")
+    assert "[" in corrected["messages"][2]["content"]  # its citation
+    assert "Marta" not in (tmp_path / "ft.jsonl").read_text()  # missing knowledge: never
+    out = kb("export", "finetune", str(tmp_path / "dpo.jsonl"), "--format", "dpo", data=data)
+    [pair] = [json.loads(x) for x in (tmp_path / "dpo.jsonl").read_text().splitlines()]
+    assert pair["answer_id"] == wrong["answer_id"] and "1 preference pairs" in out.stdout
+    assert pair["preferred_output"][0]["content"].startswith("within 45 days")
+    assert pair["non_preferred_output"][0]["content"] == wrong["answer"]
+
+
+def _record(given: list[str], candidates: list[str]) -> Record:
+    hits = [{"chunk_id": c, "doc_id": c.split(":")[0], "scores": {"dense": 0.5}} for c in given]
+    return Record("a1", "emma", "2026-12-06", "q?", True,
+                  {"hits": hits, "trace": {"fused": [{"id": c} for c in candidates]}})  # fmt: skip
+
+
+def test_triage_labels_from_the_trace_and_the_correction() -> None:
+    down = Feedback("a1", "emma", "now", -1, correct="level two")
+    rec = _record(["h:v:00001", "h:v:00002"], ["h:v:00001", "h:v:00002", "p:v:00007"])
+    assert label_case(rec, down, [("h:v:00002", "hr.md")], None)[0] == "behaviour gap"
+    label, _, [ev] = label_case(rec, down, [("p:v:00007", "parking.md")], None)
+    assert (label, ev.rank, ev.given) == ("retrieval miss", 3, False)
+    label, _, [ev] = label_case(rec, down, [("q:v:00001", "q.md")], None)
+    assert (label, ev.rank) == ("retrieval miss", None)
+    assert "was not retrieved" in ev.sentence()
+    assert label_case(rec, down, [], None)[0] == "missing knowledge"
+    named = Feedback("a1", "emma", "now", -1, doc="parking.md")
+    assert label_case(rec, named, [], ("p", "parking.md"))[0] == "retrieval miss"
+    assert label_case(rec, named, [], ("h", "hr.md"))[0] == "behaviour gap"
+    bare = Feedback("a1", "emma", "now", -1)
+    label, why, _ = label_case(rec, bare, [], None)
+    assert label == "unclear" and "say what was right" in why
+    assert label_case(rec, None, [], None)[0] == "missing knowledge"  # declined
+    assert holds("Visitors park on Level  Two.", "level two") and not holds("level 2", "level two")
+    assert normalize("  Within 45 days. ") == "within 45 days"
