@@ -92,3 +92,24 @@ def test_the_stale_report_marks_documents_reviewed(zephyr_kb: KnowledgeBase) -> 
     assert any("No document is stale" in c.value for c in at.caption)
     history = next(d.value for d in at.dataframe if "state" in d.value.columns)
     assert list(history["state"]) == ["current"]
+
+
+def test_a_thumbs_down_with_a_correction_becomes_a_labelled_case(
+    zephyr_kb: KnowledgeBase,
+) -> None:
+    from kb.security import SYSTEM
+
+    at = ask(start(), QUESTION)
+    assert ZEPHYR_FACT in plain(at.chat_message[1].markdown[0].value)
+    at.feedback[0].set_value(0).run()  # thumbs down
+    assert not at.exception, at.exception
+    next(t for t in at.text_area if t.label == "The correct answer").input("cabinet Q-17")
+    next(t for t in at.text_input if t.label == "Comment").input("say which basement")
+    next(b for b in at.button if b.label == "Send feedback").click().run()
+    assert not at.exception, at.exception
+    assert any("your feedback was recorded" in c.value for c in at.caption)
+    [case] = zephyr_kb.cases(actor=SYSTEM)
+    assert (case.label, case.correct, case.kind) == ("behaviour gap", "cabinet Q-17", "thumbs down")
+    assert case.evidence[0].document == ZEPHYR_NAME and case.evidence[0].given
+    at.feedback[0].set_value(1).run()  # changed their mind: a thumbs up replaces it
+    assert zephyr_kb.cases(actor=SYSTEM) == []

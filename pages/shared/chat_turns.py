@@ -9,6 +9,7 @@ import streamlit as st
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.security import Principal
+from pages.shared.feedback_panel import feedback_panel
 from pages.shared.format import answer_text, trust, ui
 from pages.shared.sources import render_sources
 
@@ -23,6 +24,7 @@ def render_answer(
     st.markdown(answer_text.checked_markdown(turn.answer))
     st.caption(answer_text.cost_line(turn.answer, turn.seconds))
     render_sources(base, turn.answer, key, live, user)
+    feedback_panel(base, turn.answer, key, user)
 
 
 def render_turn(
