@@ -9,6 +9,7 @@ from kb.search import describe_fusion
 from pages.shared.answer_panel import render_answer_panel
 from pages.shared.common import fail, page_setup
 from pages.shared.format import answer_text, ui
+from pages.shared.record_panel import record_panel
 
 ROWS = 10  # per table: enough to see why a passage missed the top k
 SCORE = st.column_config.NumberColumn(format="%.4f", width="small")
@@ -45,6 +46,7 @@ st.caption(
     "Type a question to see how it is retrieved: the dense (embedding) hits, the keyword "
     "(BM25) hits, how they were fused, and the passages and extract the answer came from."
 )
+record_panel(base, user)
 turns = [t for t in st.session_state.get("history", []) if t.answer is not None]
 picked = None
 if turns:

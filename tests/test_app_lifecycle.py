@@ -11,7 +11,14 @@ import pytest
 
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
-from tests.app_helpers import ZEPHYR_FACT, ZEPHYR_NAME, ZEPHYR_PAGES, make_pdf, set_app_env
+from tests.app_helpers import (
+    ADMIN,
+    ZEPHYR_FACT,
+    ZEPHYR_NAME,
+    ZEPHYR_PAGES,
+    make_pdf,
+    set_app_env,
+)
 from tests.test_app import ADMIN_PAGE, UPLOAD, ask, plain, start
 
 pytestmark = pytest.mark.slow  # real model, AppTest
@@ -113,3 +120,25 @@ def test_a_thumbs_down_with_a_correction_becomes_a_labelled_case(
     assert case.evidence[0].document == ZEPHYR_NAME and case.evidence[0].given
     at.feedback[0].set_value(1).run()  # changed their mind: a thumbs up replaces it
     assert zephyr_kb.cases(actor=SYSTEM) == []
+
+
+def test_a_past_answer_opens_by_id_for_its_asker_and_admins_only(
+    zephyr_kb: KnowledgeBase,
+) -> None:
+    from tests.app_helpers import EMPLOYEE, LAB
+    from tests.test_app import INSPECTOR
+
+    emma = ask(start(user=EMPLOYEE), QUESTION)
+    answer = emma.session_state["history"][0].answer
+    assert answer.answer_id
+    for who, sees in ((EMPLOYEE, True), (ADMIN, True), (LAB, False)):
+        at = start(user=who).switch_page(INSPECTOR).run()
+        next(t for t in at.text_input if t.label == "Answer id").input(answer.answer_id).run()
+        assert not at.exception, at.exception
+        shown = " ".join(m.value for m in at.markdown)
+        if sees:
+            assert "Zephyr" in shown and not at.error
+            given = next(d.value for d in at.dataframe if "passage" in d.value.columns)
+            assert ZEPHYR_NAME in set(given["document"])
+        else:
+            assert "Zephyr-9" not in shown and "no answer with id" in at.error[0].value
