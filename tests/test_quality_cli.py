@@ -4,7 +4,9 @@ from the stored trace and the correction, `kb export finetune` of behaviour only
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +115,32 @@ def test_triage_labels_from_the_trace_and_the_correction() -> None:
     assert label_case(rec, None, [], None)[0] == "missing knowledge"  # declined
     assert holds("Visitors park on Level  Two.", "level two") and not holds("level 2", "level two")
     assert normalize("  Within 45 days. ") == "within 45 days"
+
+
+def test_answers_and_cases_leak_nothing_outside_a_documents_groups(
+    fake_kb: Callable[..., Any],
+) -> None:
+    from kb.errors import NotFoundError, PermissionDeniedError
+    from kb.ingest import Source
+    from kb.security import Principal
+
+    base = fake_kb()
+    base.ingest([Source("hr.md", b"# HR\n\nThe HR budget for 2027 is 412 thousand crowns.\n")])
+    emma, lars = Principal("emma", "employee"), Principal("lars", "employee", ("lab",))
+    admin = Principal("boss", "admin")
+    answer = base.ask("What is the HR budget for 2027?", user=emma)
+    assert "412" in answer.text and base.answer_record(answer.answer_id, user=emma)
+    with pytest.raises(NotFoundError):
+        base.answer_record(answer.answer_id, user=lars)  # not the asker
+    with pytest.raises(NotFoundError):
+        base.give_feedback(answer.answer_id, False, correct="412", user=lars)
+    base.give_feedback(answer.answer_id, False, correct="412 thousand crowns", user=emma)
+    for call in (lambda: base.cases(actor=emma), lambda: base.finetune_data(actor=emma)):
+        with pytest.raises(PermissionDeniedError):
+            call()  # cases and exports are for admins
+    base.set_groups("hr.md", ["hr"], actor=admin)  # emma loses access
+    with pytest.raises(NotFoundError, match="no longer available to you"):
+        base.answer_record(answer.answer_id, user=emma)
+    assert base.answer_record(answer.answer_id, user=admin).found
+    [case] = base.cases(actor=admin)
+    assert case.label == "behaviour gap"

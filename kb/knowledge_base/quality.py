@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kb.errors import UsageError
+from kb.errors import NotFoundError, UsageError
 from kb.index import ChunkStore, Registry, Snapshot, is_live
 from kb.quality import AnswerLog, Case, Feedback, Record, label_case
 from kb.quality.export import examples, summary
@@ -26,8 +26,18 @@ class QualityLoop:
     _require_admin: Callable[[Principal, str], None]
 
     def answer_record(self, answer_id: str, *, user: Principal = SYSTEM) -> Record:
-        """A past answer exactly as it was given (its asker's, or anyone's for an admin)."""
-        return self.answers.get(answer_id, user)
+        """A past answer exactly as it was given (its asker's, or anyone's for an admin).
+        One that used a document its asker may no longer read (restricted or deleted since)
+        is withdrawn: it would show that document's text."""
+        record = self.answers.get(answer_id, user)
+        if not user.is_admin:
+            groups = self.snapshot().groups
+            if any(not user.can_see(groups.get(h["doc_id"], ())) for h in record.given):
+                raise NotFoundError(
+                    f"answer {answer_id} used a document that is no longer available to you; "
+                    "ask the question again"
+                )
+        return record
 
     def give_feedback(
         self,
