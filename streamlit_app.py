@@ -6,6 +6,12 @@ import streamlit as st
 
 from pages.shared.chat_turns import ask, render_turn
 from pages.shared.common import open_kb, page_setup
+from pages.shared.conversations_panel import (
+    CONVERSATION_KEY,
+    conversations_panel,
+    new_chat,
+    saves,
+)
 from pages.shared.format import ui
 from pages.shared.identity import current_principal
 
@@ -40,11 +46,15 @@ def chat() -> None:
     for n, turn in enumerate(history):
         render_turn(base, turn, str(n), live, user)
     if question := st.chat_input("Ask a question about the documents"):
-        history.append(ask(base, question, str(len(history)), live, history, user))
+        cid = st.session_state.get(CONVERSATION_KEY)
+        if cid is None and saves(user):
+            cid = st.session_state[CONVERSATION_KEY] = base.start_conversation(question, user=user)
+        history.append(ask(base, question, str(len(history)), live, history, user, cid))
     # Last, so it is enabled as soon as the first answer is in the history.
     st.sidebar.button(
-        "New chat", icon=":material/add_comment:", disabled=not history, on_click=history.clear
+        "New chat", icon=":material/add_comment:", disabled=not history, on_click=new_chat
     )
+    conversations_panel(base, user)
 
 
 # Page files carry their own set-up (page_setup) and keep the URLs their file names give

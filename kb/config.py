@@ -208,6 +208,12 @@ class Settings(BaseSettings):
         description="Days after indexing a new document is due for review, unless it or an "
         "admin says otherwise; unset: no default review date.",
     )
+    chat_retention_days: int | None = Field(
+        365,
+        ge=1,
+        description="Saved conversations unused for this many days are deleted, with their "
+        "answers and feedback; unset keeps them.",
+    )
     sync_roots: str = Field(
         "",
         description="Comma-separated folders under which the Admin page may sync a folder "

@@ -142,3 +142,35 @@ def test_a_past_answer_opens_by_id_for_its_asker_and_admins_only(
             assert ZEPHYR_NAME in set(given["document"])
         else:
             assert "Zephyr-9" not in shown and "no answer with id" in at.error[0].value
+
+
+def test_a_saved_chat_reopens_in_a_new_session_and_only_for_its_owner(
+    zephyr_kb: KnowledgeBase,
+) -> None:
+    from kb.errors import NotFoundError
+    from kb.security import Principal
+    from tests.app_helpers import EMPLOYEE, LAB
+
+    first = ask(start(user=EMPLOYEE), QUESTION)
+    assert ZEPHYR_FACT in plain(first.chat_message[1].markdown[0].value)
+    [chat] = zephyr_kb.conversations(user=Principal(EMPLOYEE, "employee"))
+    assert chat.title == QUESTION and chat.answers == 1
+
+    again = start(user=EMPLOYEE)  # a new session, as after a restart: the chat is listed
+    assert not again.chat_message
+    next(b for b in again.sidebar.button if b.label.endswith(QUESTION)).click().run()
+    assert not again.exception, again.exception
+    reopened = again.chat_message[1]
+    assert ZEPHYR_FACT in plain(reopened.markdown[0].value)
+    assert "Sources (1)" in [e.label for e in again.expander]
+    ask(again, "Who keeps its key?")  # the follow-up goes into the same saved chat
+    assert zephyr_kb.conversations(user=Principal(EMPLOYEE, "employee"))[0].answers == 2
+
+    other = start(user=LAB)
+    assert not any(b.label.endswith(QUESTION) for b in other.sidebar.button)
+    with pytest.raises(NotFoundError):
+        zephyr_kb.conversation(chat.id, user=Principal(LAB, "employee", ("lab",)))
+    with pytest.raises(NotFoundError):
+        zephyr_kb.ask("Who keeps its key?", user=Principal(LAB, "employee"), conversation=chat.id)
+    gone = zephyr_kb.delete_conversations(user=Principal(EMPLOYEE, "employee"))
+    assert gone == 1 and zephyr_kb.conversations(user=Principal(EMPLOYEE, "employee")) == []

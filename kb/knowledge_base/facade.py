@@ -49,8 +49,9 @@ from kb.knowledge_base.quality import QualityLoop
 from kb.knowledge_base.rebuild import query_model, rebuild_all
 from kb.layout import DataDir
 from kb.quality import AnswerLog
+from kb.quality.conversations import Conversations
 from kb.search import Hit, Mode, Searcher, Trace
-from kb.security import SYSTEM, AuditEvent, AuditLog, Principal, normalize_groups, require_admin
+from kb.security import SYSTEM, AuditLog, Principal, normalize_groups, require_admin
 
 
 class KnowledgeBase(DocumentLifecycle, QualityLoop):
@@ -87,6 +88,7 @@ class KnowledgeBase(DocumentLifecycle, QualityLoop):
         self.lock = WriteLock(paths.write_lock, self.db)
         self.audit = AuditLog(self.db)
         self.answers = AnswerLog(self.db)
+        self.chats = Conversations(self.db, settings.chat_retention_days)
         self.ingestor = Ingestor(
             settings,
             self.registry,
@@ -325,13 +327,15 @@ class KnowledgeBase(DocumentLifecycle, QualityLoop):
         *,
         history: Sequence[Answer] = (),
         user: Principal = SYSTEM,
+        conversation: str | None = None,
     ) -> Answer:
         """A grounded answer from what `user` may read, with [n] citations, or the 'not in
         the knowledge base' reply.
 
         `history`: the chat's earlier answers, oldest first; a follow-up question is made
         standalone with them before retrieval."""
-        return self.ask_stream(question, k, history=history, user=user).answer
+        stream = self.ask_stream(question, k, history=history, user=user, conversation=conversation)
+        return stream.answer
 
     def ask_stream(
         self,
@@ -340,45 +344,38 @@ class KnowledgeBase(DocumentLifecycle, QualityLoop):
         *,
         history: Sequence[Answer] = (),
         user: Principal = SYSTEM,
+        conversation: str | None = None,
     ) -> AnswerStream:
-        """Like ask(), but the text arrives in pieces as the model writes it."""
+        """Like ask(), but the text arrives in pieces as the model writes it; filed under
+        `conversation` (one of `user`'s saved chats) when given."""
         question = question.strip()
         if not question:
             raise UsageError("the question is empty; type a question")
-        return AnswerStream(self._audited(question, k, history, user))
+        if conversation is not None:
+            self.chats.owned(conversation, user.name)  # never into another user's chat
+        return AnswerStream(self._audited(question, k, history, user, conversation))
 
     def _audited(
-        self, question: str, k: int | None, history: Sequence[Answer], user: Principal
+        self,
+        question: str,
+        k: int | None,
+        history: Sequence[Answer],
+        user: Principal,
+        conversation: str | None = None,
     ) -> Generator[str, None, Answer]:
         answer = yield from self.answerer.answer(question, k, history, user)
         marks = self.lifecycle.marks({c.doc_id for c in answer.citations})
         for c in answer.citations:  # a stale source says so, whoever wrote the answer
             c.stale = marks.get(c.doc_id, [])
         rewritten = {"rewritten": answer.query} if answer.query not in ("", question) else {}
-        self.answers.save(user.name, answer)  # its id, to open it again and give feedback
+        self.answers.save(user.name, answer, conversation)  # to reopen, and for feedback
+        if conversation is not None:
+            self.chats.touch(conversation)
         found, cited = answer.found, sorted({c.doc_id for c in answer.citations})
         self.audit.retrieval(
             user.name, "ask", question, answer.hits, found=found, cited=cited, **rewritten
         )
         return answer
-
-    # -- audit --------------------------------------------------------------------------
-    def record_event(self, actor: Principal | str, action: str, **detail: Any) -> None:
-        """Append an event to the audit log (pages record sign-ins this way)."""
-        name = actor.name if isinstance(actor, Principal) else str(actor)
-        self.audit.record(name, action, **detail)
-
-    def audit_events(self, limit: int = 500, *, actor: Principal) -> list[AuditEvent]:
-        """The newest audit events, newest first (admins only)."""
-        self._require_admin(actor, "read the audit log")
-        return self.audit.events(limit)
-
-    def audit_csv(self, *, actor: Principal) -> str:
-        """The whole audit log as CSV, oldest first (admins only)."""
-        self._require_admin(actor, "export the audit log")
-        text = self.audit.csv()
-        self.audit.record(actor.name, "audit_export")
-        return text
 
     def stats(self) -> dict[str, Any]:
         """Counts for the admin page and `kb docs list`."""

@@ -1,16 +1,19 @@
-"""The facade's learning loop (issue 16): stored answers, feedback, the cases triage labels,
-and fine-tuning data from approved answers."""
+"""The facade's record of use: saved conversations, stored answers, feedback, the cases
+triage labels, fine-tuning data from approved answers (issue 16), and the audit log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from kb.answer import Answer
 from kb.errors import NotFoundError, UsageError
 from kb.index import ChunkStore, Registry, Snapshot, is_live
 from kb.quality import AnswerLog, Case, Feedback, Record, label_case
+from kb.quality.conversations import Conversation, Conversations
 from kb.quality.export import examples, summary
 from kb.quality.triage import LABELS, holds
-from kb.security import SYSTEM, AuditLog, Principal
+from kb.security import SYSTEM, AuditEvent, AuditLog, Principal
 
 HOLDER_CANDIDATES = 50  # keyword hits checked for a correction's words: it is a phrase, not a topic
 
@@ -22,8 +25,33 @@ class QualityLoop:
     store: ChunkStore
     audit: AuditLog
     answers: AnswerLog
+    chats: Conversations
     snapshot: Callable[[], Snapshot]
     _require_admin: Callable[[Principal, str], None]
+
+    # -- saved conversations ------------------------------------------------------------
+    def start_conversation(self, question: str, *, user: Principal) -> str:
+        """A new saved chat of `user`, titled by its first question; returns its id."""
+        return self.chats.start(user.name, question)
+
+    def conversations(self, *, user: Principal) -> list[Conversation]:
+        """`user`'s saved chats, newest first (older than KB_CHAT_RETENTION_DAYS: gone)."""
+        return self.chats.of(user.name)
+
+    def conversation(self, cid: str, *, user: Principal) -> list[tuple[str, Answer]]:
+        """(answer id, Answer) of one of `user`'s chats, oldest first, as they were given."""
+        return self.chats.answers(cid, user.name)
+
+    def rename_conversation(self, cid: str, title: str, *, user: Principal) -> None:
+        """Give one of `user`'s chats another title."""
+        self.chats.rename(cid, user.name, title)
+
+    def delete_conversations(self, cid: str | None = None, *, user: Principal) -> int:
+        """Delete one of `user`'s chats, or all of them (None), with their answers and
+        feedback; returns how many."""
+        gone = self.chats.delete(user.name, cid)
+        self.audit.record(user.name, "delete_chats", count=gone)
+        return gone
 
     def answer_record(self, answer_id: str, *, user: Principal = SYSTEM) -> Record:
         """A past answer exactly as it was given (its asker's, or anyone's for an admin).
@@ -126,3 +154,21 @@ class QualityLoop:
         )
         self.audit.record(actor.name, "export_finetune", format=fmt, examples=len(lines))
         return lines, summary(lines, fmt)
+
+    # -- audit --------------------------------------------------------------------------
+    def record_event(self, actor: Principal | str, action: str, **detail: Any) -> None:
+        """Append an event to the audit log (pages record sign-ins this way)."""
+        name = actor.name if isinstance(actor, Principal) else str(actor)
+        self.audit.record(name, action, **detail)
+
+    def audit_events(self, limit: int = 500, *, actor: Principal) -> list[AuditEvent]:
+        """The newest audit events, newest first (admins only)."""
+        self._require_admin(actor, "read the audit log")
+        return self.audit.events(limit)
+
+    def audit_csv(self, *, actor: Principal) -> str:
+        """The whole audit log as CSV, oldest first (admins only)."""
+        self._require_admin(actor, "export the audit log")
+        text = self.audit.csv()
+        self.audit.record(actor.name, "audit_export")
+        return text

@@ -75,18 +75,19 @@ class AnswerLog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def save(self, user: str, answer: Answer) -> str:
-        """Store an answer; returns its new id."""
+    def save(self, user: str, answer: Answer, conversation: str | None = None) -> str:
+        """Store an answer (in a conversation, when it was asked in one); returns its id."""
         answer_id = uuid.uuid4().hex[:16]
         answer.answer_id = answer_id
         with self.db.write() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO answers (id, user_name, at, question, found, record) "
-                    "VALUES (:i, :u, :at, :q, :f, :r)"
+                    "INSERT INTO answers (id, conversation_id, user_name, at, question, found, "
+                    "record) VALUES (:i, :c, :u, :at, :q, :f, :r)"
                 ),
                 {
                     "i": answer_id,
+                    "c": conversation,
                     "u": user,
                     "at": _now(),
                     "q": answer.question,

@@ -50,6 +50,7 @@ def ask(
     live: set[str],
     history: list[ui.ChatTurn],
     user: Principal,
+    conversation: str | None = None,
 ) -> ui.ChatTurn:
     """Answer a new question, streaming the text as it is written, and return it."""
     with st.chat_message("user"):
@@ -58,7 +59,9 @@ def ask(
         started = time.perf_counter()
         earlier = [t.answer for t in history if t.answer is not None]
         try:
-            stream = base.ask_stream(question, history=earlier, user=user)
+            stream = base.ask_stream(
+                question, history=earlier, user=user, conversation=conversation
+            )
             box = st.empty()
             box.write_stream(answer_text.live_markdown(stream))
             answer = stream.answer

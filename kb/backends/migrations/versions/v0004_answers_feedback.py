@@ -1,4 +1,6 @@
-"""Answers kept with their trace, and feedback on them (issue 16).
+"""Saved conversations, answers kept with their trace, and feedback on them (issue 16).
+
+`conversations`: each user's chats, titled by their first question (renamable).
 
 `answers`: every answer kb gave, by id: who asked, when, the question and the whole record
 (retrieval candidates with scores, the passages given, prompt, model text, checks, timings) as
@@ -19,10 +21,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the three tables."""
+    """Create the tables."""
+    op.create_table(
+        "conversations",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("user_name", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.Text, nullable=False),
+    )
+    op.create_index("conversations_user", "conversations", ["user_name", "updated_at"])
     op.create_table(
         "answers",
         sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("conversation_id", sa.Text),  # NULL: asked outside a chat (CLI, API)
         sa.Column("user_name", sa.Text, nullable=False),
         sa.Column("at", sa.Text, nullable=False),
         sa.Column("question", sa.Text, nullable=False),
@@ -30,6 +42,7 @@ def upgrade() -> None:
         sa.Column("record", sa.Text, nullable=False),
     )
     op.create_index("answers_user", "answers", ["user_name", "at"])
+    op.create_index("answers_conversation", "answers", ["conversation_id", "at"])
     op.create_table(
         "feedback",
         sa.Column("answer_id", sa.Text, primary_key=True),
