@@ -32,7 +32,17 @@ from tests.app_helpers import (
     make_pdf,
     set_app_env,
 )
-from tests.test_app import ADMIN_PAGE, INSPECTOR, UPLOAD, ask, plain, sign_in, start, texts
+from tests.test_app import (
+    ADMIN_PAGE,
+    INSPECTOR,
+    UPLOAD,
+    ask,
+    plain,
+    query_box,
+    sign_in,
+    start,
+    texts,
+)
 
 pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
@@ -155,7 +165,7 @@ def test_restricting_a_document_hides_it_from_an_employee_at_once(
     assert not new.expander  # no sources from the restricted document
     assert "1 document you can ask about" in texts(start(user=EMPLOYEE))
     inspector = start(user=EMPLOYEE).switch_page(INSPECTOR).run()
-    inspector.text_input[0].input("Zephyr-9 calibration rig cabinet").run()
+    query_box(inspector).input("Zephyr-9 calibration rig cabinet").run()
     assert ZEPHYR_NAME not in texts(inspector)
     assert all(ZEPHYR_NAME not in str(d.value) for d in inspector.dataframe)
 
