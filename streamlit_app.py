@@ -72,6 +72,7 @@ pages = {
     "Manage": [
         upload,
         st.Page("pages/2_Admin.py", title="Admin", icon=":material/admin_panel_settings:"),
+        st.Page("pages/4_Quality.py", title="Quality", icon=":material/troubleshoot:"),
     ],
 }
 # Admin pages are listed for admins only, and each page checks the role again itself (a URL

@@ -5,6 +5,9 @@ so; the Admin page's stale report marks documents reviewed and lists a document'
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
 from tests.app_helpers import (
     ADMIN,
+    ROOT,
     ZEPHYR_FACT,
     ZEPHYR_NAME,
     ZEPHYR_PAGES,
@@ -118,6 +122,25 @@ def test_a_thumbs_down_with_a_correction_becomes_a_labelled_case(
     [case] = zephyr_kb.cases(actor=SYSTEM)
     assert (case.label, case.correct, case.kind) == ("behaviour gap", "cabinet Q-17", "thumbs down")
     assert case.evidence[0].document == ZEPHYR_NAME and case.evidence[0].given
+
+    # The case is on the Quality page with its label; added to the golden set, it is what
+    # `kb eval golden` runs on.
+    quality = start().switch_page("pages/4_Quality.py").run()
+    assert not quality.exception, quality.exception
+    queue = next(d.value for d in quality.dataframe if "label" in d.value.columns)
+    assert list(queue["label"]) == ["behaviour gap"] and list(queue["question"]) == [QUESTION]
+    next(b for b in quality.button if b.label == "Add to the golden set").click().run()
+    assert not quality.exception, quality.exception
+    assert zephyr_kb.golden_questions() == [
+        {"question": QUESTION, "file": ZEPHYR_NAME, "page": 2, "answer": "cabinet Q-17"}
+    ]
+    out = subprocess.run(
+        [sys.executable, "-m", "kb", "eval", "golden", "--json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["hybrid"]["page_hit_rate"] == 1.0  # its one question
+
     at.feedback[0].set_value(1).run()  # changed their mind: a thumbs up replaces it
     assert zephyr_kb.cases(actor=SYSTEM) == []
 

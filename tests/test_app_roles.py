@@ -46,7 +46,7 @@ from tests.test_app import (
 
 pytestmark = pytest.mark.slow  # real model, AppTest, subprocesses or servers
 
-ADMIN_PAGES = [UPLOAD, ADMIN_PAGE]
+ADMIN_PAGES = [UPLOAD, ADMIN_PAGE, "pages/4_Quality.py"]
 
 
 def audit(base: KnowledgeBase) -> list[tuple[str, str]]:

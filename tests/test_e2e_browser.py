@@ -218,7 +218,7 @@ def test_upload_ask_delete_ask_again(page: Page, app_url: str, tmp_path: Path) -
     shoot(page, "signin.png")
     sign_in(page, ADMIN, timeout=240_000)
     expect(page.get_by_test_id("stChatInput")).to_be_visible()
-    assert menu(page) == ["Chat", "Source inspector", "Upload", "Admin"]
+    assert menu(page) == ["Chat", "Source inspector", "Upload", "Admin", "Quality"]
     started = time.monotonic()
     answer = ask(page, SAMPLE_QUESTION)
     assert time.monotonic() - started < 10, "a cited answer should come within seconds"

@@ -15,6 +15,7 @@ from typing import Any
 
 from kb.cli.progress import ProgressLine
 from kb.config import Settings
+from kb.errors import UsageError
 
 
 def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,12 +59,20 @@ def _search(base: Any, mode: str, query: str, k: int) -> Any:
 
 
 def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
-    """kb eval golden FILE: hit@k and MRR by file and page on your own questions."""
-    from kb.eval.golden import evaluate_golden, load_questions
+    """kb eval golden [FILE]: hit@k and MRR by file and page on your own questions."""
+    from kb.eval.golden import GoldenQuestion, evaluate_golden, load_questions
     from kb.knowledge_base import KnowledgeBase
 
-    questions = load_questions(Path(args.file))
     base = KnowledgeBase(settings)
+    if args.file:
+        questions = load_questions(Path(args.file))
+    else:  # the golden set kb keeps, grown from cases (`kb gaps --golden ANSWER_ID`)
+        questions = [GoldenQuestion(**q) for q in base.golden_questions()]
+        if not questions:
+            raise UsageError(
+                "the golden set is empty: add cases to it (`kb gaps --golden ANSWER_ID`, or the "
+                "Quality page), or name a questions file"
+            )
     rows: dict[str, Any] = {}
     for mode in ("hybrid", "keyword", "dense"):
         search = partial(_search, base, mode)
@@ -152,7 +161,7 @@ def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     b.set_defaults(func=cmd_eval_beir)
     g = ev.add_parser("golden", parents=[common], help="questions file: hit@k and MRR")
-    g.add_argument("file")
+    g.add_argument("file", nargs="?", help="a questions file (default: the golden set kb keeps)")
     g.add_argument("-k", type=int, default=5)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_eval_golden)

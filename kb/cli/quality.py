@@ -10,6 +10,7 @@ from typing import Any
 from kb.cli.common import emit, open_kb
 from kb.config import Settings
 from kb.errors import UsageError
+from kb.security import SYSTEM
 
 
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
@@ -25,7 +26,13 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
     """kb gaps [--json] [--since DATE]: the cases, labelled, with their evidence."""
-    cases = open_kb(settings).cases(args.since or "")
+    base = open_kb(settings)
+    if args.golden:
+        added = base.add_to_golden(args.golden, actor=SYSTEM)
+        page = f", page {added['page']}" if added["page"] else ""
+        print(f"added to the golden set: {added['question']} -> {added['file']}{page}")
+        return 0
+    cases = base.cases(args.since or "")
     if args.json:
         emit([c.to_dict() for c in cases])
         return 0
@@ -64,6 +71,7 @@ def add_quality_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("gaps", parents=[common], help="failed answers, labelled: why they failed")
     p.add_argument("--json", action="store_true")
     p.add_argument("--since", metavar="YYYY-MM-DD")
+    p.add_argument("--golden", metavar="ANSWER_ID", help="add that case to the golden set")
     p.set_defaults(func=cmd_gaps)
     p = sub.add_parser("export", parents=[common], help="export data (fine-tuning)")
     ex = p.add_subparsers(dest="export_command", required=True)

@@ -12,6 +12,7 @@ from kb.index import ChunkStore, Registry, Snapshot, is_live
 from kb.quality import AnswerLog, Case, Feedback, Record, label_case
 from kb.quality.conversations import Conversation, Conversations
 from kb.quality.export import examples, summary
+from kb.quality.records import add_golden, golden
 from kb.quality.triage import LABELS, holds
 from kb.security import SYSTEM, AuditEvent, AuditLog, Principal
 
@@ -134,6 +135,32 @@ class QualityLoop:
         self.answers.get(answer_id, actor)
         self.answers.set_case(answer_id, actor.name, label, resolved)
         self.audit.record(actor.name, "triage", answer_id=answer_id, label=label, resolved=resolved)
+
+    def add_to_golden(self, answer_id: str, *, actor: Principal) -> dict[str, Any]:
+        """Add a case to the golden set: its question, the document and page that hold the
+        answer (from the evidence, or the named document) and the correct text (admins)."""
+        case = next((c for c in self.cases(actor=actor) if c.answer_id == answer_id), None)
+        if case is None:
+            raise NotFoundError(f"no case for answer '{answer_id}'; `kb gaps` lists them")
+        holder = next((e for e in case.evidence if e.document), None)
+        file = holder.document if holder else case.doc
+        if not file:
+            raise UsageError(
+                "kb cannot tell which document holds this answer: add the document first, "
+                "or name it in the feedback"
+            )
+        page = None
+        if holder and holder.chunk_id:
+            meta = self.store.get([holder.chunk_id]).get(holder.chunk_id)
+            raw = meta.meta.get("page") if meta else None
+            page = int(raw) if isinstance(raw, int | float) and raw > 0 else None
+        add_golden(self.registry.db, case.question, file, page, case.correct, answer_id, actor.name)
+        self.audit.record(actor.name, "golden_add", answer_id=answer_id, file=file)
+        return {"question": case.question, "file": file, "page": page, "answer": case.correct}
+
+    def golden_questions(self) -> list[dict[str, Any]]:
+        """The golden set kb keeps (grown from cases), for `kb eval golden`."""
+        return golden(self.registry.db)
 
     def finetune_data(
         self, fmt: str = "chat", since: str = "", *, actor: Principal = SYSTEM

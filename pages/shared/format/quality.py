@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from kb.quality import Record
+from kb.quality import Case, Record
 
 
 def _score(value: object) -> float | None:
@@ -56,3 +57,41 @@ def record_header(record: Record) -> str:
     return (
         f"Asked by **{record.user}** on {record.at[:16].replace('T', ' ')} UTC; {verdict} ({how})."
     )
+
+
+LABEL_HELP = {
+    "missing knowledge": "no document holds the answer: add one (fixed in the knowledge base)",
+    "retrieval miss": "a document holds it, retrieval did not bring it: chunking, retrieval "
+    "(fixed in the knowledge base)",
+    "behaviour gap": "the right passage was given and the answer was still wrong: prompt, "
+    "model, fine-tuning (fixed in the model)",
+    "unclear": "not enough to tell: ask the user what was right",
+}
+
+
+def case_rows(cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """The case queue: one row per case, newest first."""
+    return [
+        {
+            "when": c.at[:16].replace("T", " "),
+            "label": c.label + (" (set)" if c.overridden else ""),
+            "question": c.question,
+            "kind": c.kind,
+            "why": c.why,
+            "evidence": "; ".join(e.sentence() for e in c.evidence[:3]),
+            "correction": c.correct,
+            "resolved": c.resolved,
+            "asked by": c.user,
+            "id": c.answer_id,
+        }
+        for c in cases
+    ]
+
+
+def counts_by_day(cases: Sequence[Case]) -> dict[str, list[Any]]:
+    """{"day": [...], label: [count per day], ...} for a bar chart of cases over time."""
+    days = sorted({c.at[:10] for c in cases})
+    out: dict[str, list[Any]] = {"day": days}
+    for label in LABEL_HELP:
+        out[label] = [sum(1 for c in cases if c.at[:10] == d and c.label == label) for d in days]
+    return out

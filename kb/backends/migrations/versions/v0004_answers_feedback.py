@@ -6,7 +6,8 @@
 (retrieval candidates with scores, the passages given, prompt, model text, checks, timings) as
 JSON, so it can be opened later exactly as it was. `feedback`: a user's thumbs up or down on an
 answer, with an optional comment, correct answer text and document. `case_labels`: an admin's
-override of the label kb gave a case, and whether it is resolved.
+override of the label kb gave a case, and whether it is resolved. `golden`: questions
+admins added to the golden set from cases (`kb eval golden` runs on them by default).
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text, nullable=False, server_default=""),
         sa.Column("correct", sa.Text, nullable=False, server_default=""),
         sa.Column("doc", sa.Text, nullable=False, server_default=""),
+    )
+    # The golden set that grows from use: a case an admin added, in the questions.yaml format.
+    op.create_table(
+        "golden",
+        sa.Column("question", sa.Text, primary_key=True),
+        sa.Column("file", sa.Text, nullable=False),
+        sa.Column("page", sa.Integer),
+        sa.Column("answer", sa.Text, nullable=False, server_default=""),
+        sa.Column("answer_id", sa.Text),  # the case it came from
+        sa.Column("added_by", sa.Text, nullable=False),
+        sa.Column("added_at", sa.Text, nullable=False),
     )
     op.create_table(
         "case_labels",
