@@ -28,16 +28,17 @@ class Reader(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.question = base, question
         self.stop, self.asked, self.problems = threading.Event(), 0, list[str]()
-        self.answered_at: list[float] = []  # when each good answer came
+        self.answered_at: list[float] = []  # when each question that got a good answer was asked
 
     def run(self) -> None:
         while not self.stop.is_set():
+            asked = time.monotonic()
             try:
                 answer = self.base.ask(self.question)
                 if not answer.found or not answer.citations:
                     self.problems.append(f"empty answer: {answer.text!r}")
                 else:
-                    self.answered_at.append(time.monotonic())
+                    self.answered_at.append(asked)
             except Exception as exc:
                 self.problems.append(f"{type(exc).__name__}: {exc}")
             self.asked += 1
@@ -70,7 +71,7 @@ def test_a_reindex_to_another_chunk_size_answers_throughout(
         r.stop.set()
         r.join()
     assert all(o.status == "reindexed" for o in outcomes), [o.message() for o in outcomes]
-    for r in readers:  # answers came all along: during the build and after the switch
+    for r in readers:  # questions asked during the build and after the switch were answered
         assert r.problems == [] and r.asked >= 4
         assert any(started < t < finished for t in r.answered_at)
         assert any(t > finished for t in r.answered_at)
@@ -106,7 +107,7 @@ def test_an_interrupted_rebuild_resumes_and_the_old_index_answers_meanwhile(
     building = base.indexes.building()
     assert building is not None and base.indexes.active_name("") == base.settings.collection
     assert base.search("fact number blue", 4, mode="keyword")  # still the old index
-    assert any("`kb reindex --all` resumes it" in p for p in base.check())
+    assert base.check() == []  # the active index is whole: unfinished work, not a fault
 
     again = fake_kb(chunk_size=base.settings.chunk_size)  # a new process resumes
     outcomes = again.reindex([])

@@ -113,18 +113,23 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         for c in answer.citations:
             page = f", page {c.page}" if c.page else ""
             print(f"[{c.n}] {c.name}{page} — {c.heading}")
-    if answer.answer_id:  # on stderr: stdout stays the answer alone
-        print(f"answer {answer.answer_id}: `kb feedback add {answer.answer_id} --up` or --down",
-              file=sys.stderr)  # fmt: skip
     return 0
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """kb check: do the registry, Chroma and the keyword index agree?"""
-    problems = open_kb(settings).check()
+    base = open_kb(settings)
+    problems = base.check()
     for p in problems:
         print(p)
     print("consistent" if not problems else f"{len(problems)} problems")
+    building = base.indexes.building()
+    if building:  # not a disagreement: the active index is whole; a note of unfinished work
+        print(
+            f"note: a full re-index into {building.collection} (started {building.started_at}) "
+            "was interrupted; answers come from the previous index until `kb reindex --all` "
+            "resumes it"
+        )
     return 0 if not problems else 1
 
 

@@ -17,6 +17,7 @@ from kb.ingest.commit import Committer, IngestOutcome, Prepared
 from kb.ingest.embed_cache import EmbeddingCache
 from kb.ingest.pipeline import PIPELINE_VERSION, Ingestor, Progress
 from kb.ingest.sources import stored_sources
+from kb.layout import original_key
 
 
 class BuildCommitter(Committer):
@@ -32,8 +33,9 @@ class BuildCommitter(Committer):
 
     def _stage(self, p: Prepared, doc: Document) -> None:
         # A chunk of this version left by an interrupted build would collide: start clean.
+        # The original is copied to the new version's key at the switch, not now: a sweep
+        # between an interrupted build and its resume would take it for a stray.
         self.store.delete_version(p.doc_id, p.version)
-        self.originals.put(self.original_key(doc), p.data)  # under the new version's key
 
     def _unstage(self, p: Prepared, doc: Document) -> None:
         self.store.delete_version(p.doc_id, p.version)
@@ -75,6 +77,19 @@ def build_into(
             progress(n + offset, total + offset, outcome)
 
     return kept + builder.run(sources, counted, reindex=True)
+
+
+def copy_originals(registry: Registry, originals: BlobStore, collection: str) -> None:
+    """Before the switch: each rebuilt version's original under its new key (the bytes are
+    the live version's; only the chunking recipe in the version tag changed)."""
+    for doc_id, row in Indexes(registry.db).done(collection).items():
+        live = registry.get(doc_id)
+        if live is None or live.version == row["version"]:
+            continue
+        old = original_key(live.doc_id, live.version, live.name, live.kind)
+        new = original_key(live.doc_id, str(row["version"]), live.name, live.kind)
+        if not originals.exists(new):
+            originals.put(new, originals.read(old))
 
 
 def recipe_of(settings: Settings) -> str:

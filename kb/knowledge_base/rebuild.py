@@ -17,7 +17,7 @@ from kb.backends.blobs import BlobStore
 from kb.config import Settings
 from kb.index import ChunkStore, Indexes, IndexInfo, Registry
 from kb.ingest import EmbeddingCache, IngestOutcome, Progress
-from kb.ingest.rebuild import build_into, model_of, recipe_of
+from kb.ingest.rebuild import build_into, copy_originals, model_of, recipe_of
 from kb.search import Searcher
 
 
@@ -90,6 +90,7 @@ def rebuild_all(base: Rebuildable, progress: Progress | None) -> list[IngestOutc
             )
             return [*outcomes, IngestOutcome("(new index)", "failed", reason=reason)]
         old = base.indexes.active_name(s.collection)
+        copy_originals(base.registry, base.originals, building.collection)
         base.indexes.switch(building.collection)
         base.store.retarget(target.vs)  # this process's readers, at once; others on the bump
         base.searcher.embed_model = base.embed_model
