@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kb.errors import NotFoundError
 from kb.quality import Record
 from kb.quality.records import Feedback
 from kb.quality.triage import holds, label_case, normalize
@@ -144,3 +145,24 @@ def test_answers_and_cases_leak_nothing_outside_a_documents_groups(
     assert base.answer_record(answer.answer_id, user=admin).found
     [case] = base.cases(actor=admin)
     assert case.label == "behaviour gap"
+
+
+def test_chats_unused_past_the_retention_are_deleted(fake_kb: Callable[..., Any]) -> None:
+    from sqlalchemy import text
+
+    from kb.ingest import Source
+    from kb.security import Principal
+
+    base = fake_kb(chat_retention_days=30)
+    base.ingest([Source("a.md", b"# A\n\nThe canteen serves soup on Thursdays.\n")])
+    emma = Principal("emma", "employee")
+    old, new = (base.start_conversation(q, user=emma) for q in ("Soup day?", "Soup again?"))
+    answer = base.ask("Which day is soup served?", user=emma, conversation=old)
+    base.give_feedback(answer.answer_id, True, user=emma)
+    with base.db.write() as conn:  # the first chat was last used 31 days ago
+        conn.execute(text("UPDATE conversations SET updated_at='2026-11-01T00:00:00+00:00' "
+                          "WHERE id=:i"), {"i": old})  # fmt: skip
+    assert [c.id for c in base.conversations(user=emma)] == [new]
+    with pytest.raises(NotFoundError):
+        base.answer_record(answer.answer_id, user=Principal("boss", "admin"))  # answers too
+    assert base.answers.feedback() == {}
