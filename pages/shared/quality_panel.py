@@ -23,7 +23,8 @@ def case_actions(base: KnowledgeBase, cases: Sequence[Case], admin: Principal) -
         "Case", list(by_id), format_func=lambda i: f"{by_id[i].label}: {by_id[i].question}"
     )
     case = by_id[chosen]
-    st.caption(f"{quality.LABEL_HELP.get(case.label, '')}. {ui.escape_markdown(case.why)}.")
+    meaning = quality.LABEL_HELP.get(case.label, "")
+    st.caption(f"**{case.label}**: {meaning}. Why: {ui.escape_markdown(case.why)}.")
     row = st.container(horizontal=True, vertical_alignment="bottom")
     row.page_link(
         "pages/3_Source_inspector.py",
