@@ -36,5 +36,8 @@ st.dataframe(quality.case_rows(shown), hide_index=True, width="stretch",
 if not cases:
     st.caption("No case: no thumbs down and no declined question yet.")
 case_actions(base, shown, admin)
+st.subheader("Unanswered questions, grouped by meaning")
+groups = base.unanswered(actor=admin)
+st.markdown("\n".join(f"- {ui.escape_markdown(g.line())}" for g in groups[:20]) or "None yet.")
 st.caption(f"{ui.plural(len(base.golden_questions()), 'question')} in the golden set: "
            "`kb eval golden` runs on them.")  # fmt: skip

@@ -67,6 +67,10 @@ def test_feedback_gaps_and_the_finetune_export_through_the_cli(tmp_path: Path) -
     assert "declined" in cases[declined["answer_id"]]["why"]
     assert "no live passage" in cases[unknown["answer_id"]]["why"]
 
+    report = kb("gaps", data=data).stdout
+    assert "1 behaviour gap, 2 missing knowledge, 1 retrieval miss" in report
+    assert "1 person asked about: What is the recipe for banana bread? (once)" in report
+
     out = kb("export", "finetune", str(tmp_path / "ft.jsonl"), data=data)
     assert out.returncode == 0 and "2 examples" in out.stdout, out.stderr
     lines = [json.loads(x) for x in (tmp_path / "ft.jsonl").read_text().splitlines()]
@@ -166,3 +170,20 @@ def test_chats_unused_past_the_retention_are_deleted(fake_kb: Callable[..., Any]
     with pytest.raises(NotFoundError):
         base.answer_record(answer.answer_id, user=Principal("boss", "admin"))  # answers too
     assert base.answers.feedback() == {}
+
+
+def test_unanswered_questions_group_by_meaning() -> None:
+    from kb.quality.clusters import cluster
+
+    items = [
+        ("a1", "emma", "Where do visitors park?"),
+        ("a2", "lars", "Visitor parking?"),
+        ("a3", "emma", "Banana bread recipe?"),
+        ("a4", "emma", "Where can guests park?"),
+    ]
+    vectors = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.9, 0.436]]  # unit vectors
+    groups = cluster(items, vectors, threshold=0.55)
+    assert [g.answer_ids for g in groups] == [["a1", "a2", "a4"], ["a3"]]
+    assert groups[0].line() == "2 people asked about: Where do visitors park? (3 times)"
+    assert groups[1].line() == "1 person asked about: Banana bread recipe? (once)"
+    assert cluster([], []) == []

@@ -44,6 +44,11 @@ def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
         for e in c.evidence:
             print(f"    evidence: {e.sentence()}")
     print(", ".join(f"{n} {label}" for label, n in sorted(counts.items())) or "no cases")
+    groups = base.unanswered(args.since or "")
+    if groups:
+        print("unanswered, grouped by meaning:")
+        for group in groups:
+            print(f"    {group.line()}")
     return 0
 
 

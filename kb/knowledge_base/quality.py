@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
 from kb.answer import Answer
 from kb.errors import NotFoundError, UsageError
 from kb.index import ChunkStore, Registry, Snapshot, is_live
 from kb.quality import AnswerLog, Case, Feedback, Record, label_case
+from kb.quality.clusters import Cluster, cluster
 from kb.quality.conversations import Conversation, Conversations
 from kb.quality.export import examples, summary
 from kb.quality.records import add_golden, golden
@@ -26,6 +29,7 @@ class QualityLoop:
     store: ChunkStore
     audit: AuditLog
     answers: AnswerLog
+    embed_model: BaseEmbedding
     chats: Conversations
     snapshot: Callable[[], Snapshot]
     _require_admin: Callable[[Principal, str], None]
@@ -125,6 +129,16 @@ class QualityLoop:
             out.append(case)
         return out[::-1]
 
+    def unanswered(self, since: str = "", *, actor: Principal = SYSTEM) -> list[Cluster]:
+        """Declined questions grouped by meaning, largest groups first (admins only)."""
+        self._require_admin(actor, "read the quality report")
+        declined = [r for r in self.answers.all(since) if not r.found]
+        items = [(r.id, r.user, r.question) for r in declined]
+        if not items:
+            return []
+        vectors = self.embed_model.get_text_embedding_batch([q for _, _, q in items])
+        return cluster(items, [_unit(v) for v in vectors])
+
     def set_case(
         self, answer_id: str, *, label: str | None = None, resolved: bool = False, actor: Principal
     ) -> None:
@@ -199,3 +213,8 @@ class QualityLoop:
         text = self.audit.csv()
         self.audit.record(actor.name, "audit_export")
         return text
+
+
+def _unit(vector: list[float]) -> list[float]:
+    norm = sum(x * x for x in vector) ** 0.5 or 1.0
+    return [x / norm for x in vector]
