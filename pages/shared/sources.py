@@ -48,6 +48,9 @@ def _open_buttons(base: KnowledgeBase, citation: Citation, key: str, user: Princ
 def _superseded(base: KnowledgeBase, citation: Citation, key: str, user: Principal) -> bool:
     """Under a passage quoted from a version replaced since: say so, and offer both the
     version it quoted and the current one. False when it quoted the live version."""
+    live_version = base.snapshot().active.get(citation.doc_id)
+    if citation.chunk_id.rsplit(":", 2)[1:2] == [live_version]:
+        return False  # quoted from the live version: no store read on every rerun
     try:
         passage = base.passage(citation.chunk_id, user=user)
     except KBError:
