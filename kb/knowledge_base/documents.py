@@ -73,6 +73,7 @@ class DocumentLifecycle:
     _require_admin: Callable[[Principal, str], None]
     _writing: Callable[[], AbstractContextManager[None]]
     document: Callable[..., Document]
+    documents: Callable[..., list[Document]]
     snapshot: Callable[[], Snapshot]
 
     def set_lifecycle(self, id_or_name: str, change: Change, *, actor: Principal) -> Document:
@@ -87,8 +88,7 @@ class DocumentLifecycle:
 
     def stale(self, *, user: Principal = SYSTEM) -> dict[str, list[Stale]]:
         """doc id -> why it is stale, for the stale documents `user` may read."""
-        docs = [d for d in self.registry.list() if user.can_see(d.groups)]
-        return self.lifecycle.stale(docs)
+        return self.lifecycle.stale(self.documents(user=user))
 
     def cited(self, days: int = CITED_DAYS) -> dict[str, int]:
         """doc id -> how many answers of the last `days` days cited it."""

@@ -104,10 +104,14 @@ class Conversations:
 
     def owned(self, cid: str, user: str) -> Conversation:
         """One conversation of `user` (anyone else's: not found, as if it did not exist)."""
-        found = next((c for c in self.of(user) if c.id == cid), None)
-        if found is None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                text("SELECT * FROM conversations WHERE id=:i AND user_name=:u"),
+                {"i": cid, "u": user},
+            ).first()
+        if row is None:
             raise NotFoundError(f"no conversation with id '{cid}' of yours")
-        return found
+        return Conversation(row.id, row.user_name, row.title, row.created_at, row.updated_at)
 
     def answers(self, cid: str, user: str) -> list[tuple[str, Answer]]:
         """(answer id, Answer) of one of `user`'s conversations, oldest first."""
