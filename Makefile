@@ -80,7 +80,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 screenshots: install chromium
-	$(BIN)/python -m pytest -q tests/test_e2e_browser.py
+	$(BIN)/python -m pytest -q tests/test_e2e_browser.py tests/test_e2e_learning.py
 
 lint: install
 	$(BIN)/ruff check kb tests pages streamlit_app.py

@@ -33,19 +33,19 @@ def chat() -> None:
     history: list[ui.ChatTurn] = st.session_state.setdefault("history", [])
     st.title("Ask the knowledge base")
     docs = base.documents(user=user)
-    if not docs:
+    if not docs:  # nothing to ask; saved chats still open (from the sidebar)
         st.info(EMPTY_HELP, icon=":material/library_add:")
         if user.is_admin:
             st.page_link(upload, label="Go to the Upload page", icon=":material/upload:")
-        return
-    st.caption(
-        f"{ui.plural(len(docs), 'document')} you can ask about. Answers quote them, and every "
-        "[n] points to its source below the answer."
-    )
+    else:
+        st.caption(
+            f"{ui.plural(len(docs), 'document')} you can ask about. Answers quote them, and "
+            "every [n] points to its source below the answer."
+        )
     live = {d.doc_id for d in docs}
     for n, turn in enumerate(history):
         render_turn(base, turn, str(n), live, user)
-    if question := st.chat_input("Ask a question about the documents"):
+    if docs and (question := st.chat_input("Ask a question about the documents")):
         cid = st.session_state.get(CONVERSATION_KEY)
         if cid is None and saves(user):
             cid = st.session_state[CONVERSATION_KEY] = base.start_conversation(question, user=user)

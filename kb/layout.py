@@ -13,6 +13,7 @@ KB_DATA_DIR/
   write.lock          one writer at a time, across processes
   originals/DOC_ID/VERSION.EXT   the uploaded bytes of each live version (the default
                       blob store; KB_ORIGINALS_DIR or KB_S3_* put them elsewhere)
+  golden.yaml         the golden set kb keeps, mirrored from the database (questions.yaml form)
   logs/kb.log         tracebacks of failed files and the parsers' warnings
 """
 
@@ -96,6 +97,11 @@ class DataDir:
     def originals(self) -> Path:
         """The folder of stored originals, one subfolder per document."""
         return self.root / "originals"
+
+    @property
+    def golden(self) -> Path:
+        """The golden set kb keeps, mirrored from the database as a questions file."""
+        return self.root / "golden.yaml"
 
     @property
     def log(self) -> Path:

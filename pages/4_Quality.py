@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages.shared.common import page_setup
 from pages.shared.format import quality, ui
-from pages.shared.quality_panel import case_actions
+from pages.shared.quality_panel import case_actions, export_panel
 
 base, admin = page_setup("Quality", "wide", admin=True)
 st.title("Quality")
@@ -20,10 +20,12 @@ st.markdown(
 st.markdown("\n".join(f"- **{k}**: {v}" for k, v in quality.LABEL_HELP.items()))
 if flash := st.session_state.pop("quality_flash", None):
     st.success(flash)
-cases = base.cases(actor=admin)
-label_col, open_col = st.columns([3, 1], vertical_alignment="bottom")
+label_col, since_col, open_col = st.columns([3, 1, 1], vertical_alignment="bottom")
 labels = label_col.multiselect("Label", list(quality.LABEL_HELP), placeholder="all labels")
+day = since_col.date_input("Since", value=None, help="cases asked on or after this day")
+since = day.isoformat() if day else ""
 open_only = open_col.checkbox("Open cases only", value=True)
+cases = base.cases(since, actor=admin)
 shown = [c for c in cases if (not labels or c.label in labels) and not (open_only and c.resolved)]
 counts = {k: sum(1 for c in cases if c.label == k) for k in quality.LABEL_HELP}
 for col, (label, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
@@ -37,7 +39,8 @@ if not cases:
     st.caption("No case: no thumbs down and no declined question yet.")
 case_actions(base, shown, admin)
 st.subheader("Unanswered questions, grouped by meaning")
-groups = base.unanswered(actor=admin)
+groups = base.unanswered(since, actor=admin)
 st.markdown("\n".join(f"- {ui.escape_markdown(g.line())}" for g in groups[:20]) or "None yet.")
 st.caption(f"{ui.plural(len(base.golden_questions()), 'question')} in the golden set: "
-           "`kb eval golden` runs on them.")  # fmt: skip
+           "`kb eval golden` runs on them and says what changed since its last run.")  # fmt: skip
+export_panel(base, admin, since)

@@ -131,6 +131,12 @@ def test_a_thumbs_down_with_a_correction_becomes_a_labelled_case(
     assert list(queue["label"]) == ["behaviour gap"] and list(queue["question"]) == [QUESTION]
     next(b for b in quality.button if b.label == "Add to the golden set").click().run()
     assert not quality.exception, quality.exception
+    # Its correction was backed by a passage the answer was given: one example to download.
+    assert any(c.value.startswith("1 example;") for c in quality.caption)
+    assert "Download chat JSONL" in [b.label for b in quality.get("download_button")]
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    next(d for d in quality.date_input if d.label == "Since").set_value(tomorrow).run()
+    assert "Cases (0 of 0)" in [h.value for h in quality.subheader]
     assert zephyr_kb.golden_questions() == [
         {"question": QUESTION, "file": ZEPHYR_NAME, "page": 2, "answer": "cabinet Q-17"}
     ]
@@ -140,6 +146,10 @@ def test_a_thumbs_down_with_a_correction_becomes_a_labelled_case(
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["hybrid"]["page_hit_rate"] == 1.0  # its one question
+    from kb.eval.golden import load_questions
+
+    kept = load_questions(zephyr_kb.paths.golden)  # mirrored as a questions file
+    assert [(q.question, q.file, q.page) for q in kept] == [(QUESTION, ZEPHYR_NAME, 2)]
 
     at.feedback[0].set_value(1).run()  # changed their mind: a thumbs up replaces it
     assert zephyr_kb.cases(actor=SYSTEM) == []
@@ -197,3 +207,35 @@ def test_a_saved_chat_reopens_in_a_new_session_and_only_for_its_owner(
         zephyr_kb.ask("Who keeps its key?", user=Principal(LAB, "employee"), conversation=chat.id)
     gone = zephyr_kb.delete_conversations(user=Principal(EMPLOYEE, "employee"))
     assert gone == 1 and zephyr_kb.conversations(user=Principal(EMPLOYEE, "employee")) == []
+
+
+def test_an_old_chat_opens_a_replaced_passage_as_quoted_and_a_deleted_one_without_text(
+    zephyr_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    from kb.security import SYSTEM, Principal
+    from tests.app_helpers import EMPLOYEE
+
+    ask(start(user=EMPLOYEE), QUESTION)
+    [chat] = zephyr_kb.conversations(user=Principal(EMPLOYEE, "employee"))
+
+    def reopen() -> object:
+        at = start(user=EMPLOYEE)
+        next(b for b in at.sidebar.button if b.label.endswith(QUESTION)).click().run()
+        assert not at.exception, at.exception
+        return at
+
+    moved = [ZEPHYR_PAGES[0], ZEPHYR_PAGES[1].replace("Q-17", "R-22")]
+    zephyr_kb.ingest_paths([make_pdf(tmp_path / ZEPHYR_NAME, moved)])  # a new version
+    replaced = reopen()
+    assert "superseded on" in _captions(replaced)
+    card = plain(" ".join(m.value for m in replaced.expander[0].markdown))
+    assert "Q-17" in card and "R-22" not in card  # the passage as it was quoted
+
+    zephyr_kb.delete(ZEPHYR_NAME, actor=SYSTEM)
+    deleted = reopen()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert f"This document was deleted on {today}" in _captions(deleted)
+    card = plain(" ".join(m.value for m in deleted.expander[0].markdown))
+    assert ZEPHYR_NAME in card and "Q-17" not in card  # its name and place, never its text
+    assert not deleted.get("download_button")
+    assert chat.id == zephyr_kb.conversations(user=Principal(EMPLOYEE, "employee"))[0].id

@@ -57,16 +57,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run` on a free port over an empty store (the app indexes sample_docs/)."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def serve(data: Path, sample_docs: Path = SAMPLE_DOCS, **env_extra: str) -> Iterator[str]:
+    """`streamlit run` on a free port over `data` (indexing `sample_docs` on first run)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env |= {"KB_DATA_DIR": str(tmp / "data"), "KB_SAMPLE_DOCS_DIR": str(SAMPLE_DOCS)}
-    env |= {"KB_SYNC_ROOTS": str(SHARES)}  # where the Admin page may sync a new folder
-    add_users(tmp / "data")  # boss (admin), emma (employee), lars (employee in "lab")
-    log = (tmp / "streamlit.log").open("w")
+    env |= {"KB_DATA_DIR": str(data), "KB_SAMPLE_DOCS_DIR": str(sample_docs), **env_extra}
+    log_path = data.parent / f"streamlit-{port}.log"
+    log = log_path.open("w")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1"]
     cmd += ["--server.port", str(port), "--server.headless", "true"]
     cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
@@ -82,7 +80,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{(tmp / 'streamlit.log').read_text()}")
+                pytest.fail(f"streamlit did not start:\n{log_path.read_text()}")
             time.sleep(0.5)
         yield url
     finally:
@@ -92,6 +90,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over an empty store (it indexes sample_docs/ itself), with the test users."""
+    data = tmp_path_factory.mktemp("e2e") / "data"
+    add_users(data)  # boss (admin), emma (employee), lars (employee in "lab")
+    # KB_SYNC_ROOTS: where the Admin page may sync a new folder
+    with serve(data, KB_SYNC_ROOTS=str(SHARES)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

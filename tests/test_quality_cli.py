@@ -90,9 +90,24 @@ def test_feedback_gaps_and_the_finetune_export_through_the_cli(tmp_path: Path) -
     assert "Marta" not in (tmp_path / "ft.jsonl").read_text()  # missing knowledge: never
     out = kb("export", "finetune", str(tmp_path / "dpo.jsonl"), "--format", "dpo", data=data)
     [pair] = [json.loads(x) for x in (tmp_path / "dpo.jsonl").read_text().splitlines()]
-    assert pair["answer_id"] == wrong["answer_id"] and "1 preference pairs" in out.stdout
+    assert pair["answer_id"] == wrong["answer_id"] and "1 preference pair;" in out.stdout
     assert pair["preferred_output"][0]["content"].startswith("within 45 days")
     assert pair["non_preferred_output"][0]["content"] == wrong["answer"]
+
+    # `kb eval golden` keeps each run, and the next run says which questions changed.
+    golden = tmp_path / "questions.yaml"
+    golden.write_text(
+        '- {question: "Where is the Zephyr-9 calibration rig stored?", file: lab-notes.md}\n'
+        '- {question: "How many days do I have to submit an expense claim?", '
+        "file: employee-handbook.pdf}\n"
+    )
+    first = kb("eval", "golden", str(golden), data=data)
+    assert first.returncode == 0 and "first run of this question set" in first.stdout
+    assert kb("docs", "delete", "lab-notes.md", data=data).returncode == 0
+    second = kb("eval", "golden", str(golden), "--json", data=data)
+    change = json.loads(second.stdout)["change"]
+    assert change["now_fail"] == ["Where is the Zephyr-9 calibration rig stored?"]
+    assert change["now_pass"] == [] and change["new"] == []
 
 
 def _record(given: list[str], candidates: list[str]) -> Record:
@@ -133,8 +148,11 @@ def test_answers_and_cases_leak_nothing_outside_a_documents_groups(
     base.ingest([Source("hr.md", b"# HR\n\nThe HR budget for 2027 is 412 thousand crowns.\n")])
     emma, lars = Principal("emma", "employee"), Principal("lars", "employee", ("lab",))
     admin = Principal("boss", "admin")
-    answer = base.ask("What is the HR budget for 2027?", user=emma)
+    chat = base.start_conversation("HR budget?", user=emma)
+    answer = base.ask("What is the HR budget for 2027?", user=emma, conversation=chat)
     assert "412" in answer.text and base.answer_record(answer.answer_id, user=emma)
+    with pytest.raises(NotFoundError):
+        base.conversation(chat, user=lars)  # not the owner
     with pytest.raises(NotFoundError):
         base.answer_record(answer.answer_id, user=lars)  # not the asker
     with pytest.raises(NotFoundError):
@@ -146,9 +164,19 @@ def test_answers_and_cases_leak_nothing_outside_a_documents_groups(
     base.set_groups("hr.md", ["hr"], actor=admin)  # emma loses access
     with pytest.raises(NotFoundError, match="no longer available to you"):
         base.answer_record(answer.answer_id, user=emma)
+    [(_, old)] = base.conversation(chat, user=emma)  # her own chat: the answer is withdrawn
+    assert "412" not in repr(old) and "no longer available to you" in old.text
     assert base.answer_record(answer.answer_id, user=admin).found
     [case] = base.cases(actor=admin)
     assert case.label == "behaviour gap"
+
+    base.set_groups("hr.md", ["everyone"], actor=admin)
+    base.delete("hr.md", actor=admin)  # deleted: the passages go, the answer's place stays
+    seen = base.answer_record(answer.answer_id, user=emma)
+    assert all(h["text"].startswith("(deleted on ") for h in seen.given)
+    assert "412" not in repr(seen.given) and not seen.data["prompt"]
+    [(_, old)] = base.conversation(chat, user=emma)
+    assert [c.text for c in old.citations] == [""] and old.citations[0].gone.startswith("deleted")
 
 
 def test_chats_unused_past_the_retention_are_deleted(fake_kb: Callable[..., Any]) -> None:
@@ -170,6 +198,30 @@ def test_chats_unused_past_the_retention_are_deleted(fake_kb: Callable[..., Any]
     with pytest.raises(NotFoundError):
         base.answer_record(answer.answer_id, user=Principal("boss", "admin"))  # answers too
     assert base.answers.feedback() == {}
+
+
+def test_a_golden_run_is_compared_with_the_previous_one(tmp_path: Path) -> None:
+    from kb.quality.golden import compare, write_golden_file
+
+    before = {"a?": True, "b?": False, "c?": True, "gone?": True}
+    change = compare(before, {"a?": False, "b?": True, "c?": True, "d?": False}, "2026-12-01T09:30")
+    assert (change.now_fail, change.now_pass, change.new) == (["a?"], ["b?"], ["d?"])
+    assert change.lines() == [
+        "compared with the previous run (2026-12-01 09:30):",
+        "  1 question that passed now fail:",
+        "    - a?",
+        "  1 question that failed now pass:",
+        "    + b?",
+        "  1 question new since then",
+    ]
+    assert compare(before, before, "x").lines()[1] == "  0 questions that passed now fail"
+
+    path = tmp_path / "golden.yaml"
+    write_golden_file(path, [{"question": "Q?", "file": "a.pdf", "page": None, "answer": ""}])
+    from kb.eval.golden import load_questions
+
+    [q] = load_questions(path)
+    assert (q.question, q.file, q.page) == ("Q?", "a.pdf", None)
 
 
 def test_unanswered_questions_group_by_meaning() -> None:

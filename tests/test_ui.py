@@ -262,11 +262,30 @@ def test_audit_rows_newest_first_and_filters() -> None:
     assert trust.filter_audit(events, ["ann"], ["set_groups"]) == []
 
 
-def test_an_answer_citing_a_document_now_out_of_reach_is_withdrawn() -> None:
-    cite = Citation(1, "d1", "a.pdf", 1, "", "text", "c1")
-    answer = Answer("q", "text [1]", [cite], [], found=True)
-    assert not trust.withdrawn(answer, {"d1", "d2"})
-    assert trust.withdrawn(answer, {"d2"})
+def test_an_old_answer_shows_deletions_and_is_withdrawn_when_access_is_lost() -> None:
+    from kb.quality.withdraw import WITHDRAWN, as_seen_today
+    from kb.search import Hit
+    from kb.security import EVERYONE, Principal
+
+    cites = [Citation(1, "d1", "a.pdf", 1, "", "Soup on Thursdays.", "d1:v1:0"),
+             Citation(2, "d2", "b.pdf", 2, "", "Tea at four.", "d2:v1:0")]  # fmt: skip
+    hits = [Hit(c.chunk_id, c.doc_id, c.name, c.page, "", c.text, 0.5) for c in cites]
+    answer = Answer("q", "Soup on Thursdays [1]. Tea at four [2].", cites, hits, found=True)
+    emma = Principal("emma", "employee", frozenset({EVERYONE}))
+    both = {"d1": [EVERYONE], "d2": [EVERYONE]}
+    assert as_seen_today(answer, both, {}, emma) is answer
+
+    after = as_seen_today(answer, {"d2": [EVERYONE]}, {"d1": "2026-12-01T10:00:00+00:00"}, emma)
+    assert [(c.text, c.gone) for c in after.citations] == [
+        ("", "deleted on 2026-12-01"), ("Tea at four.", "")]  # fmt: skip
+    assert [h.text for h in after.hits] == ["", "Tea at four."]
+    assert as_seen_today(answer, {"d2": [EVERYONE]}, {}, emma).citations[0].gone == "deleted since"
+
+    restricted = {"d1": ["lab"], "d2": [EVERYONE]}
+    gone = as_seen_today(answer, restricted, {}, emma)
+    assert (gone.text, gone.citations, gone.hits) == (WITHDRAWN, [], [])
+    admin = Principal("boss", "admin")
+    assert as_seen_today(answer, restricted, {}, admin) is answer
 
 
 def test_compact_counts_fit_a_metric_card() -> None:

@@ -47,6 +47,8 @@ class Citation:
     chunk_id: str
     # Why the cited document is stale, as sentences ("review overdue since 2026-03-01, ...").
     stale: list[str] = field(default_factory=list)
+    # Why an old answer's passage is no longer shown ("deleted on 2026-12-06"); then text is "".
+    gone: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

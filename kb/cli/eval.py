@@ -64,8 +64,10 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
     from kb.knowledge_base import KnowledgeBase
 
     base = KnowledgeBase(settings)
+    question_set = "kept golden set"
     if args.file:
         questions = load_questions(Path(args.file))
+        question_set = str(Path(args.file).resolve())
     else:  # the golden set kb keeps, grown from cases (`kb gaps --golden ANSWER_ID`)
         questions = [GoldenQuestion(**q) for q in base.golden_questions()]
         if not questions:
@@ -77,8 +79,10 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
     for mode in ("hybrid", "keyword", "dense"):
         search = partial(_search, base, mode)
         rows[mode] = evaluate_golden(questions, search, args.k).to_dict()
+    # kb's default pipeline is what a change must not break: its outcomes are kept per run
+    change = base.record_golden_run(question_set, args.k, rows["hybrid"]["outcomes"])
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps({**rows, "change": change.to_dict() if change else None}))
         return 0
     print(f"{len(questions)} questions, k={args.k}")
     print(f"{'pipeline':<10}{'file hit@k':<12}{'file MRR':<10}{'page hit@k':<12}{'page MRR':<10}")
@@ -89,6 +93,8 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
         )
     for miss in rows["hybrid"]["misses"]:
         print(f"  miss: {miss['question']}  expected {miss['expected']}, got {miss['got'][:3]}")
+    print("\n".join(change.lines()) if change else "first run of this question set: kept, "
+          "so the next run can say which questions changed")  # fmt: skip
     return 0
 
 

@@ -36,6 +36,7 @@ class GoldenResult:
     page_hits: int
     page_mrr: float
     misses: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: dict[str, bool] = field(default_factory=dict)  # question -> file (and page) found
 
     @property
     def file_hit_rate(self) -> float:
@@ -58,6 +59,7 @@ class GoldenResult:
             "page_hit_rate": self.page_hit_rate,
             "page_mrr": self.page_mrr,
             "misses": self.misses,
+            "outcomes": self.outcomes,
         }
 
 
@@ -95,6 +97,7 @@ def evaluate_golden(
     file_hits = page_hits = paged = 0
     file_rr = page_rr = 0.0
     misses = []
+    outcomes: dict[str, bool] = {}
     for q in questions:
         hits = search(q.question, k)[:k]
         fr = _first_rank(hits, partial(_same_file, q))
@@ -106,7 +109,9 @@ def evaluate_golden(
             pr = _first_rank(hits, partial(_same_page, q))
             page_hits += pr is not None
             page_rr += 1 / pr if pr else 0.0
-        if fr is None or (q.page is not None and pr is None):
+        passed = fr is not None and (q.page is None or pr is not None)
+        outcomes[q.question] = passed
+        if not passed:
             misses.append(
                 {
                     "question": q.question,
@@ -124,4 +129,5 @@ def evaluate_golden(
         page_hits,
         page_rr / paged if paged else 0.0,
         misses,
+        outcomes,
     )

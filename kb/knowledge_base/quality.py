@@ -4,6 +4,7 @@ triage labels, fine-tuning data from approved answers (issue 16), and the audit 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -11,12 +12,22 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from kb.answer import Answer
 from kb.errors import NotFoundError, UsageError
 from kb.index import ChunkStore, Registry, Snapshot, is_live
+from kb.layout import DataDir
 from kb.quality import AnswerLog, Case, Feedback, Record, label_case
 from kb.quality.clusters import Cluster, cluster
 from kb.quality.conversations import Conversation, Conversations
 from kb.quality.export import examples, summary
-from kb.quality.records import add_golden, golden
+from kb.quality.golden import (
+    RunChange,
+    add_golden,
+    compare,
+    golden,
+    last_run,
+    save_run,
+    write_golden_file,
+)
 from kb.quality.triage import LABELS, holds
+from kb.quality.withdraw import as_seen_today, blank_record, lost_access
 from kb.security import SYSTEM, AuditEvent, AuditLog, Principal
 
 HOLDER_CANDIDATES = 50  # keyword hits checked for a correction's words: it is a phrase, not a topic
@@ -31,6 +42,7 @@ class QualityLoop:
     answers: AnswerLog
     embed_model: BaseEmbedding
     chats: Conversations
+    paths: DataDir
     snapshot: Callable[[], Snapshot]
     _require_admin: Callable[[Principal, str], None]
 
@@ -44,8 +56,19 @@ class QualityLoop:
         return self.chats.of(user.name)
 
     def conversation(self, cid: str, *, user: Principal) -> list[tuple[str, Answer]]:
-        """(answer id, Answer) of one of `user`'s chats, oldest first, as they were given."""
-        return self.chats.answers(cid, user.name)
+        """(answer id, Answer) of one of `user`'s chats, oldest first, as they were given;
+        a deleted document's passages show when it was deleted and no text, and an answer
+        that used a document `user` may no longer read is withdrawn."""
+        return [(i, self.seen_today(a, user=user)) for i, a in self.chats.answers(cid, user.name)]
+
+    def seen_today(self, answer: Answer, *, user: Principal) -> Answer:
+        """An earlier answer as `user` may see it now: a deleted document's passages show
+        when it was deleted and no text; withdrawn whole if it used a document `user` may
+        no longer read (kb.quality.withdraw)."""
+        groups = self.snapshot().groups
+        used = {c.doc_id for c in answer.citations} | {h.doc_id for h in answer.hits}
+        deleted = self.audit.deleted_on({d for d in used if d not in groups})
+        return as_seen_today(answer, groups, deleted, user)
 
     def rename_conversation(self, cid: str, title: str, *, user: Principal) -> None:
         """Give one of `user`'s chats another title."""
@@ -63,14 +86,18 @@ class QualityLoop:
         One that used a document its asker may no longer read (restricted or deleted since)
         is withdrawn: it would show that document's text."""
         record = self.answers.get(answer_id, user)
-        if not user.is_admin:
-            groups = self.snapshot().groups
-            if any(not user.can_see(groups.get(h["doc_id"], ())) for h in record.given):
-                raise NotFoundError(
-                    f"answer {answer_id} used a document that is no longer available to you; "
-                    "ask the question again"
-                )
-        return record
+        if user.is_admin:
+            return record  # the whole trace, deleted passages too: what was said, and why
+        groups = self.snapshot().groups
+        used = {str(h.get("doc_id", "")) for h in record.given}
+        if lost_access(used, groups, user):
+            raise NotFoundError(
+                f"answer {answer_id} used a document that is no longer available to you; "
+                "ask the question again"
+            )
+        gone = {d for d in used if d not in groups}
+        data = blank_record(record.data, gone, self.audit.deleted_on(gone))
+        return replace(record, data=data)
 
     def give_feedback(
         self,
@@ -87,6 +114,10 @@ class QualityLoop:
         fb = self.answers.give(answer_id, user, 1 if up else -1, comment, correct, doc)
         self.audit.record(user.name, "feedback", answer_id=answer_id, vote=fb.vote)
         return fb
+
+    def my_feedback(self, answer_id: str, *, user: Principal) -> Feedback | None:
+        """The feedback `user` gave on an answer (shown again when a saved chat reopens)."""
+        return self.answers.feedback_of(answer_id, user.name)
 
     def _holders(self, correct: str) -> list[tuple[str, str]]:
         """(chunk id, document) of the live passages that state `correct`."""
@@ -169,6 +200,7 @@ class QualityLoop:
             raw = meta.meta.get("page") if meta else None
             page = int(raw) if isinstance(raw, int | float) and raw > 0 else None
         add_golden(self.registry.db, case.question, file, page, case.correct, answer_id, actor.name)
+        write_golden_file(self.paths.golden, golden(self.registry.db))
         self.audit.record(actor.name, "golden_add", answer_id=answer_id, file=file)
         return {"question": case.question, "file": file, "page": page, "answer": case.correct}
 
@@ -176,11 +208,26 @@ class QualityLoop:
         """The golden set kb keeps (grown from cases), for `kb eval golden`."""
         return golden(self.registry.db)
 
+    def record_golden_run(
+        self, question_set: str, k: int, outcomes: dict[str, bool]
+    ) -> RunChange | None:
+        """Keep a `kb eval golden` run's outcome per question; returns what changed since the
+        previous run of the same set at the same k (None on the first run)."""
+        previous = last_run(self.registry.db, question_set, k)
+        save_run(self.registry.db, question_set, k, outcomes)
+        return compare(previous[1], outcomes, previous[0]) if previous else None
+
     def finetune_data(
-        self, fmt: str = "chat", since: str = "", *, actor: Principal = SYSTEM
+        self,
+        fmt: str = "chat",
+        since: str = "",
+        *,
+        actor: Principal = SYSTEM,
+        preview: bool = False,
     ) -> tuple[list[dict[str, object]], str]:
         """Fine-tuning lines from approved answers and behaviour-gap corrections, and a
-        summary (admins only); only answers whose sources are still live."""
+        summary (admins only); only answers whose sources are still live. A preview (the
+        Quality page's summary) is not audited as an export."""
         self._require_admin(actor, "export fine-tuning data")
         if fmt not in ("chat", "dpo"):
             raise UsageError("the export format is chat or dpo")
@@ -193,7 +240,8 @@ class QualityLoop:
             lambda chunk_id: is_live(chunk_id, active),
             fmt,
         )
-        self.audit.record(actor.name, "export_finetune", format=fmt, examples=len(lines))
+        if not preview:
+            self.audit.record(actor.name, "export_finetune", format=fmt, examples=len(lines))
         return lines, summary(lines, fmt)
 
     # -- audit --------------------------------------------------------------------------

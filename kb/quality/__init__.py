@@ -4,6 +4,7 @@
 │ records (every answer by id, with its whole trace; feedback)  triage (a    │
 │ case's label from its trace and correction: missing knowledge, retrieval   │
 │ miss, behaviour gap, unclear)  export (approved answers to fine-tune on)   │
+│ golden (the golden set grown from cases; what changed since the last run)  │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 

@@ -73,7 +73,7 @@ def examples(
 
 def summary(lines: list[dict[str, Any]], fmt: str) -> str:
     """How many examples, and a warning when they are too few to be useful."""
-    what = "preference pairs" if fmt == "dpo" else "examples"
+    what = ("preference pair" if fmt == "dpo" else "example") + ("" if len(lines) == 1 else "s")
     note = (
         f"; under {FEW}: collect more approved and corrected answers before fine-tuning"
         if len(lines) < FEW

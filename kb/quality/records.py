@@ -144,6 +144,16 @@ class AnswerLog:
             )  # fmt: skip
         return fb
 
+    def feedback_of(self, answer_id: str, user: str) -> Feedback | None:
+        """`user`'s own feedback on one answer, if they gave any."""
+        with self.db.read() as conn:
+            r = conn.execute(
+                text("SELECT * FROM feedback WHERE answer_id=:a AND user_name=:u"),
+                {"a": answer_id, "u": user},
+            ).first()
+        return Feedback(r.answer_id, r.user_name, r.at, r.vote, r.comment, r.correct,
+                        r.doc) if r else None  # fmt: skip
+
     def feedback(self) -> dict[str, list[Feedback]]:
         """answer id -> its feedback, oldest first."""
         out: dict[str, list[Feedback]] = {}
@@ -179,27 +189,3 @@ class AnswerLog:
 def _record(row: Any) -> Record:
     return Record(row.id, row.user_name, row.at, row.question, bool(row.found),
                   json.loads(row.record))  # fmt: skip
-
-
-def add_golden(
-    db: Database, question: str, file: str, page: int | None, answer: str, answer_id: str, by: str
-) -> None:
-    """Put a question in the golden set kb keeps (replacing one with the same question)."""
-    with db.write() as conn:
-        conn.execute(text("DELETE FROM golden WHERE question=:q"), {"q": question})
-        conn.execute(
-            text(
-                "INSERT INTO golden (question, file, page, answer, answer_id, added_by, added_at) "
-                "VALUES (:q, :f, :p, :a, :i, :b, :at)"
-            ),
-            {"q": question, "f": file, "p": page, "a": answer, "i": answer_id, "b": by,
-             "at": _now()},
-        )  # fmt: skip
-
-
-def golden(db: Database) -> list[dict[str, Any]]:
-    """The golden set kb keeps, in the questions.yaml shape (question, file, page, answer)."""
-    with db.read() as conn:
-        rows = conn.execute(text("SELECT * FROM golden ORDER BY added_at, question")).all()
-    return [{"question": r.question, "file": r.file, "page": r.page, "answer": r.answer}
-            for r in rows]  # fmt: skip

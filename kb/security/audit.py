@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -146,6 +147,21 @@ class AuditLog:
                 for doc_id in set(json.loads(detail).get("cited", [])):
                     counts[doc_id] = counts.get(doc_id, 0) + 1
         return counts
+
+    def deleted_on(self, doc_ids: set[str]) -> dict[str, str]:
+        """doc id -> when it was deleted (ISO time, UTC), for those of `doc_ids` deleted."""
+        found: dict[str, str] = {}
+        if not doc_ids:
+            return found
+        with self.db.read() as conn:
+            rows = conn.execute(
+                text("SELECT at, detail FROM events WHERE action='delete' ORDER BY seq")
+            )
+            for at, detail in rows:
+                doc_id = json.loads(detail).get("doc_id")
+                if doc_id in doc_ids:
+                    found[doc_id] = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+        return found
 
     def count(self) -> int:
         """How many events are recorded."""

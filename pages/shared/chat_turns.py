@@ -8,9 +8,10 @@ import streamlit as st
 
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
+from kb.quality.withdraw import WITHDRAWN
 from kb.security import Principal
 from pages.shared.feedback_panel import feedback_panel
-from pages.shared.format import answer_text, trust, ui
+from pages.shared.format import answer_text, ui
 from pages.shared.sources import render_sources
 
 
@@ -37,10 +38,11 @@ def render_turn(
         if turn.answer is None:
             st.error(turn.error)
             return
-        if trust.withdrawn(turn.answer, live):
-            st.caption(trust.WITHDRAWN)
+        shown = base.seen_today(turn.answer, user=user)  # a document deleted or restricted since
+        if shown.text == WITHDRAWN:
+            st.caption(WITHDRAWN)
             return
-        render_answer(base, turn, key, live, user)
+        render_answer(base, ui.ChatTurn(turn.question, shown, turn.seconds), key, live, user)
 
 
 def ask(

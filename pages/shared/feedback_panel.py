@@ -8,6 +8,7 @@ from kb.answer import Answer
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.security import Principal
+from pages.shared.format import ui
 
 
 def feedback_panel(base: KnowledgeBase, answer: Answer, key: str, user: Principal) -> None:
@@ -16,10 +17,16 @@ def feedback_panel(base: KnowledgeBase, answer: Answer, key: str, user: Principa
     if not answer.answer_id:
         return
     key = answer.answer_id  # not the turn's index: a new chat reuses those
+    given = base.my_feedback(key, user=user)  # a reopened chat shows the vote given then
     row = st.container(horizontal=True, vertical_alignment="center")
-    vote = row.feedback("thumbs", key=f"vote-{key}")
+    vote = row.feedback("thumbs", key=f"vote-{key}",
+                        default=None if given is None else int(given.vote > 0))  # fmt: skip
     row.caption(f"answer {answer.answer_id}")
     if vote is None:
+        return
+    if given and vote == int(given.vote > 0) and f"sent-{key}" not in st.session_state:
+        said = f": “{given.correct}”" if given.correct else ""
+        st.caption(f":green[:material/check: Your feedback is recorded{ui.escape_markdown(said)}.]")
         return
     if vote == 1:
         _give(base, answer, True, user, key)

@@ -1,5 +1,5 @@
-"""The Quality page's case queue and its actions: open the trace, set the label, mark it
-resolved, add it to the golden set, add a document."""
+"""The Quality page's case queue and its actions (open the trace, set the label, mark it
+resolved, add it to the golden set, add a document), and the fine-tuning data download."""
 
 from __future__ import annotations
 
@@ -41,6 +41,33 @@ def case_actions(base: KnowledgeBase, cases: Sequence[Case], admin: Principal) -
         _do(lambda: base.set_case(case.answer_id, resolved=True, actor=admin), "resolved")
     if row.button("Add to the golden set", icon=":material/star:"):
         _do(lambda: base.add_to_golden(case.answer_id, actor=admin), "added to the golden set")
+
+
+def export_panel(base: KnowledgeBase, admin: Principal, since: str) -> None:
+    """Download fine-tuning data: approved answers and behaviour-gap corrections."""
+    st.subheader("Fine-tuning data")
+    st.caption(
+        "Thumbs-up answers, and corrections backed by a passage the answer was given "
+        "(behaviour gaps), with their sources as the model saw them. A correction for missing "
+        "knowledge is never exported: it is a task for the documents."
+    )
+    fmt = st.radio("Format", ["chat", "dpo"], horizontal=True,
+                   captions=["OpenAI chat fine-tuning", "preference pairs"])  # fmt: skip
+    try:
+        lines, summary = base.finetune_data(fmt, since, actor=admin, preview=True)
+    except KBError as exc:
+        st.error(str(exc))
+        return
+    st.caption(ui.escape_markdown(summary))
+    st.download_button(
+        f"Download {fmt} JSONL",
+        data=lambda: quality.jsonl(base.finetune_data(fmt, since, actor=admin)[0]),  # audited
+        file_name=f"kb-finetune-{fmt}.jsonl",
+        mime="application/jsonl",
+        icon=":material/download:",
+        disabled=not lines,
+        on_click="ignore",
+    )
 
 
 def _do(action: object, what: str) -> None:

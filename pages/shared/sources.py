@@ -90,6 +90,10 @@ def render_sources(
         for c in answer.citations:
             with st.container(border=True):
                 st.markdown(ui.source_title(c))
+                if c.gone:  # deleted since: its place and name, never its text
+                    st.caption(f":red[:material/delete: This document was {c.gone}; "
+                               "its passage is no longer shown.]")  # fmt: skip
+                    continue
                 hit = ui.hit_for(answer, c)
                 if hit:
                     st.caption(ui.score_line(hit))
@@ -100,5 +104,3 @@ def render_sources(
                     continue
                 if c.doc_id in live:
                     _open_buttons(base, c, f"{key}-{c.n}", user)
-                else:
-                    st.caption("This document has been deleted from the knowledge base since.")

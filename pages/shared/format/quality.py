@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,3 +96,8 @@ def counts_by_day(cases: Sequence[Case]) -> dict[str, list[Any]]:
     for label in LABEL_HELP:
         out[label] = [sum(1 for c in cases if c.at[:10] == d and c.label == label) for d in days]
     return out
+
+
+def jsonl(lines: Sequence[dict[str, Any]]) -> str:
+    """Fine-tuning lines as JSON Lines, one example per line."""
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kb.answer import Answer
 from kb.security import EVERYONE, AuditEvent, Principal
 from pages.shared.format.ui import escape_markdown
 
@@ -15,11 +14,6 @@ NOBODY_CAN_SIGN_IN = (
     "No one can sign in yet. On the server, run `kb users init` (creates an admin and prints "
     "its password) or `kb users add NAME --role admin`, or set `KB_ADMIN_PASSWORD` for a "
     "bootstrap admin named `admin`; then reload this page."
-)
-# An old answer that quoted a document this user may no longer open is not shown again.
-WITHDRAWN = (
-    "This answer quoted a document that is no longer available to you (deleted, or its access "
-    "changed). Ask again for a current answer."
 )
 # Labels of the providers people know by name; any other shows its secrets.toml key.
 _PROVIDERS = {"google": "Google", "microsoft": "Microsoft", "okta": "Okta", "auth0": "Auth0"}
@@ -51,11 +45,6 @@ def admins_only(principal: Principal) -> str:
         f"This page is for admins. You are signed in as {escape_markdown(principal.name)}, "
         "an employee: ask an admin if you need something uploaded, changed or deleted."
     )
-
-
-def withdrawn(answer: Answer, visible: set[str]) -> bool:
-    """Whether an answer in the history cites a document outside `visible` (the user's now)."""
-    return any(c.doc_id not in visible for c in answer.citations)
 
 
 def group_options(known: Iterable[str], chosen: Iterable[str] = ()) -> list[str]:
