@@ -67,6 +67,16 @@ def test_feedback_gaps_and_the_finetune_export_through_the_cli(tmp_path: Path) -
     assert "declined" in cases[declined["answer_id"]]["why"]
     assert "no live passage" in cases[unknown["answer_id"]]["why"]
 
+    out = kb("gaps", "--label", str(declined["answer_id"]), "nonsense", data=data)
+    assert out.returncode != 0 and "a label is one of" in out.stderr
+    assert kb("gaps", "--resolve", str(unknown["answer_id"]), data=data).returncode == 0
+    assert kb("gaps", "--label", str(unknown["answer_id"]), "unclear", data=data).returncode == 0
+    after = {c["answer_id"]: c for c in json.loads(kb("gaps", "--json", data=data).stdout)}
+    case = after[unknown["answer_id"]]
+    assert (case["label"], case["overridden"], case["resolved"]) == ("unclear", True, True)
+    assert kb("gaps", "--label", str(unknown["answer_id"]), "missing knowledge",
+              data=data).returncode == 0  # fmt: skip
+
     report = kb("gaps", data=data).stdout
     assert "1 behaviour gap, 2 missing knowledge, 1 retrieval miss" in report
     assert "1 person asked about: What is the recipe for banana bread? (once)" in report

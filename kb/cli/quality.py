@@ -32,6 +32,11 @@ def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
         page = f", page {added['page']}" if added["page"] else ""
         print(f"added to the golden set: {added['question']} -> {added['file']}{page}")
         return 0
+    if args.label or args.resolve:
+        answer_id, label = args.label or (args.resolve, None)
+        base.set_case(answer_id, label=label, resolved=True if args.resolve else None, actor=SYSTEM)
+        print(f"case {answer_id}: " + (f"labelled {label}" if label else "resolved"))
+        return 0
     cases = base.cases(args.since or "")
     if args.json:
         emit([c.to_dict() for c in cases])
@@ -77,6 +82,9 @@ def add_quality_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--since", metavar="YYYY-MM-DD")
     p.add_argument("--golden", metavar="ANSWER_ID", help="add that case to the golden set")
+    p.add_argument("--label", nargs=2, metavar=("ANSWER_ID", "LABEL"),
+                   help="override kb's label of a case (an admin's call)")  # fmt: skip
+    p.add_argument("--resolve", metavar="ANSWER_ID", help="mark a case resolved")
     p.set_defaults(func=cmd_gaps)
     p = sub.add_parser("export", parents=[common], help="export data (fine-tuning)")
     ex = p.add_subparsers(dest="export_command", required=True)

@@ -171,9 +171,14 @@ class QualityLoop:
         return cluster(items, [_unit(v) for v in vectors])
 
     def set_case(
-        self, answer_id: str, *, label: str | None = None, resolved: bool = False, actor: Principal
+        self,
+        answer_id: str,
+        *,
+        label: str | None = None,
+        resolved: bool | None = None,
+        actor: Principal,
     ) -> None:
-        """Override a case's label, or mark it resolved (admins only)."""
+        """Override a case's label, or mark it resolved (admins only); None keeps either."""
         self._require_admin(actor, "triage cases")
         if label is not None and label not in LABELS:
             raise UsageError(f"a label is one of: {', '.join(LABELS)}")

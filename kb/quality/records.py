@@ -172,17 +172,24 @@ class AnswerLog:
             return {r.answer_id: (r.label, bool(r.resolved)) for r in rows}
 
     def set_case(
-        self, answer_id: str, by: str, label: str | None = None, resolved: bool = False
+        self, answer_id: str, by: str, label: str | None = None, resolved: bool | None = None
     ) -> None:
-        """An admin's label for a case (None keeps kb's), and whether it is resolved."""
+        """An admin's label for a case and whether it is resolved (None keeps what was set)."""
         with self.db.write() as conn:
+            old = conn.execute(
+                text("SELECT label, resolved FROM case_labels WHERE answer_id=:a"),
+                {"a": answer_id},
+            ).first()
+            if old is not None:
+                label = old.label if label is None else label
+                resolved = bool(old.resolved) if resolved is None else resolved
             conn.execute(text("DELETE FROM case_labels WHERE answer_id=:a"), {"a": answer_id})
             conn.execute(
                 text(
                     "INSERT INTO case_labels (answer_id, label, resolved, by_name, at) "
                     "VALUES (:a, :l, :r, :b, :at)"
                 ),
-                {"a": answer_id, "l": label, "r": int(resolved), "b": by, "at": _now()},
+                {"a": answer_id, "l": label, "r": int(bool(resolved)), "b": by, "at": _now()},
             )
 
 
