@@ -64,6 +64,8 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
     from kb.knowledge_base import KnowledgeBase
 
     base = KnowledgeBase(settings)
+    if args.baseline:
+        return _golden_with_baseline(args, base)
     question_set = "kept golden set"
     if args.file:
         questions = load_questions(Path(args.file))
@@ -95,6 +97,25 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  miss: {miss['question']}  expected {miss['expected']}, got {miss['got'][:3]}")
     print("\n".join(change.lines()) if change else "first run of this question set: kept, "
           "so the next run can say which questions changed")  # fmt: skip
+    return 0
+
+
+def _golden_with_baseline(args: argparse.Namespace, base: Any) -> int:
+    """kb eval golden FILE --baseline naive [--docs DIR]: both pipelines, indexed in this run."""
+    from kb.eval.baseline import compare_with_naive, find_files, report
+    from kb.eval.golden import load_questions
+
+    if not args.file:
+        raise UsageError("--baseline needs a questions file (and the folder of its files)")
+    questions = load_questions(Path(args.file))
+    docs = Path(args.docs) if args.docs else Path(args.file).resolve().parent
+    files = find_files(questions, docs)
+    log = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    result = compare_with_naive(base, questions, files, args.k, ProgressLine("index"), log)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print("\n".join(report(result)))
     return 0
 
 
@@ -170,6 +191,9 @@ def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     g.add_argument("file", nargs="?", help="a questions file (default: the golden set kb keeps)")
     g.add_argument("-k", type=int, default=5)
     g.add_argument("--json", action="store_true")
+    g.add_argument("--baseline", choices=["naive"],
+                   help="also build the naive LlamaIndex pipeline over the same files")  # fmt: skip
+    g.add_argument("--docs", metavar="DIR", help="the folder of its files (default: its own)")
     g.set_defaults(func=cmd_eval_golden)
     a = ev.add_parser("answers", parents=[common], help="questions file: facts, citations, speed")
     a.add_argument("file")

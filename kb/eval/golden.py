@@ -22,6 +22,7 @@ class GoldenQuestion:
     file: str
     page: int | None = None
     answer: str | None = None
+    type: str | None = None  # a question set's own category (FinanceBench: metrics-generated, ...)
 
 
 @dataclass
@@ -37,6 +38,9 @@ class GoldenResult:
     page_mrr: float
     misses: list[dict[str, Any]] = field(default_factory=list)
     outcomes: dict[str, bool] = field(default_factory=dict)  # question -> file (and page) found
+    file_first: int = 0  # questions whose file ranked first
+    page_first: int = 0
+    by_type: dict[str, dict[str, int]] = field(default_factory=dict)  # type -> n, hits
 
     @property
     def file_hit_rate(self) -> float:
@@ -58,6 +62,9 @@ class GoldenResult:
             "paged_questions": self.paged,
             "page_hit_rate": self.page_hit_rate,
             "page_mrr": self.page_mrr,
+            "file_hit@1": self.file_first / self.n if self.n else 0.0,
+            "page_hit@1": self.page_first / self.paged if self.paged else 0.0,
+            "by_type": self.by_type,
             "misses": self.misses,
             "outcomes": self.outcomes,
         }
@@ -68,7 +75,9 @@ def load_questions(path: Path) -> list[GoldenQuestion]:
     try:
         raw = yaml.safe_load(path.read_text())
         return [
-            GoldenQuestion(str(q["question"]), str(q["file"]), q.get("page"), q.get("answer"))
+            GoldenQuestion(
+                str(q["question"]), str(q["file"]), q.get("page"), q.get("answer"), q.get("type")
+            )
             for q in raw
         ]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
@@ -98,19 +107,27 @@ def evaluate_golden(
     file_rr = page_rr = 0.0
     misses = []
     outcomes: dict[str, bool] = {}
+    file_first = page_first = 0
+    by_type: dict[str, dict[str, int]] = {}
     for q in questions:
         hits = search(q.question, k)[:k]
         fr = _first_rank(hits, partial(_same_file, q))
         file_hits += fr is not None
+        file_first += fr == 1
         file_rr += 1 / fr if fr else 0.0
         pr = None
         if q.page is not None:
             paged += 1
             pr = _first_rank(hits, partial(_same_page, q))
             page_hits += pr is not None
+            page_first += pr == 1
             page_rr += 1 / pr if pr else 0.0
         passed = fr is not None and (q.page is None or pr is not None)
         outcomes[q.question] = passed
+        row = by_type.setdefault(q.type or "all", {"n": 0, "file_hits": 0, "page_hits": 0})
+        row["n"] += 1
+        row["file_hits"] += fr is not None
+        row["page_hits"] += pr is not None
         if not passed:
             misses.append(
                 {
@@ -130,4 +147,7 @@ def evaluate_golden(
         page_rr / paged if paged else 0.0,
         misses,
         outcomes,
+        file_first,
+        page_first,
+        by_type,
     )
