@@ -234,6 +234,18 @@ def test_underscores_split_words_for_the_keyword_leg() -> None:
     assert tokenize(["hotel_cap_per_night"])[0] == tokenize(["hotel cap per night"])[0]
 
 
+def test_a_fiscal_period_glued_to_its_year_splits_for_the_keyword_leg() -> None:
+    from kb.index.keyword import KeywordIndex, split_words, tokenize
+
+    assert split_words("FY2018 and AMCOR_2023Q2_10Q") == "FY 2018 and AMCOR 2023 Q2 10Q"
+    assert split_words("CY2020Q4") == "CY 2020 Q4"
+    # Names and codes that only look alike stay whole: 3M, 10-K, ISO27001, a long number.
+    assert tokenize(["3M 10K ISO27001 120191x"])[0] == ["3m", "10k", "iso27001", "120191x"]
+    index = KeywordIndex.build(["a", "b"], ["3M 2018 10K capital", "3M 2022 10K capital"], 1,
+                               (0.9, 0.5))  # fmt: skip
+    assert index.search("3M FY2018 capital expenditure", 2)[0][0] == "a"
+
+
 def test_a_keyword_index_saved_by_another_tokenizer_is_rebuilt(tmp_path: Path) -> None:
     import json
 

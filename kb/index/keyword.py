@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Sequence
@@ -22,14 +23,27 @@ _STOPWORDS = "en"
 _stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
 # Bumped whenever tokenize() changes: a saved index of another version is rebuilt on load.
 # 2: underscores split words, so a spreadsheet column "hotel_cap_per_night" matches "hotel cap".
-TOKENIZER_VERSION = 2
+# 3: a fiscal period glued to its year splits ("FY2018" -> "FY 2018", "2023Q2" -> "2023 Q2"),
+#    so a question about FY2018 matches a filing of 2018.
+TOKENIZER_VERSION = 3
+# Two or more letters before a year, or a year before a letter: never "3M" or "10K", which
+# would split into single characters and vanish.
+_GLUED_YEAR = re.compile(
+    r"(?<=[A-Za-z]{2})(?=(?:19|20)\d\d(?!\d))|(?<=(?<!\d)(?:19|20)\d\d)(?=[A-Za-z])"
+)
+
+
+def split_words(text: str) -> str:
+    """Words as the keyword leg sees them: underscores and glued years split."""
+    return _GLUED_YEAR.sub(" ", text.replace("_", " "))
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens of each text (underscores split words)."""
+    """Lower-cased, stop-word-free, stemmed tokens of each text (underscores and glued years
+    split words)."""
     with _stem_lock:
         return bm25s.tokenize(  # type: ignore[no-any-return]
-            [t.replace("_", " ") for t in texts],
+            [split_words(t) for t in texts],
             stopwords=_STOPWORDS,
             stemmer=_STEMMER,
             return_ids=False,
