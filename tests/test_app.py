@@ -139,6 +139,13 @@ def test_chat_answers_with_a_sources_panel(samples_app: AppTest) -> None:
     assert [b.label for b in at.download_button] == ["Download the original"]
 
 
+def test_a_question_about_a_name_no_passage_mentions_is_declined(samples_app: AppTest) -> None:
+    at = ask(samples_app, "What is the Zephyr per-diem for Lisbon?")
+    reply = at.chat_message[1]
+    assert plain(reply.markdown[0].value) == NOT_FOUND and not reply.expander
+    assert "no passage given mentions Zephyr, Lisbon" in plain(texts(reply))
+
+
 def test_history_stays_and_new_chat_clears_it(samples_app: AppTest) -> None:
     at = ask(samples_app, "What is the minimum length for a password?")
     at = ask(at, "What is the capital of Peru?")

@@ -13,6 +13,7 @@ from llama_index.core.llms import LLM
 
 from kb.answer.extractive import NOT_FOUND, Answer, extractive_answer, is_relevant
 from kb.answer.generation import check_output, generate, messages, prompt_text, rewrite_followup
+from kb.answer.names import missing_names
 from kb.backends.llm import describe, token_counter
 from kb.config import Settings
 from kb.errors import GenerationError
@@ -49,6 +50,10 @@ class Answerer:
         timings["retrieval"] = time.perf_counter() - t
         extra: dict[str, Any] = {"query": query, "rewrite": how, "trace": trace}
         if not is_relevant(trace.hits, s.min_relevance, query):
+            return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, **extra)
+        absent = missing_names(query, trace.hits, self.searcher.term_share)
+        if absent:  # the passages are about something else: say what was looked for
+            extra["extract"] = f"no passage given mentions {', '.join(absent)}"
             return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, **extra)
         if self.llm is not None:
             t = time.perf_counter()

@@ -113,6 +113,19 @@ class KeywordIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def share(self, tokens: Sequence[str]) -> dict[str, float]:
+        """Each (already tokenized) term's share of the indexed passages that hold it (0 for
+        a term no passage holds)."""
+        r = self.retriever
+        if r is None or not self.ids:
+            return dict.fromkeys(tokens, 0.0)
+        indptr, vocab = r.scores["indptr"], r.vocab_dict
+        out = {}
+        for t in tokens:
+            i = vocab.get(t)
+            out[t] = 0.0 if i is None else float(indptr[i + 1] - indptr[i]) / len(self.ids)
+        return out
+
     def save(self, folder: Path) -> None:
         """Write the index to `folder` atomically (a new folder renamed into place)."""
         tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")

@@ -189,6 +189,10 @@ class Searcher:
         hits = [_hit(chunks[f.id], f) for f in top if f.id in chunks]
         return Trace(query, dense, keyword, fused, hits, timings), vector
 
+    def term_share(self, tokens: list[str]) -> dict[str, float]:
+        """Each keyword token's share of the indexed passages (how common it is)."""
+        return self.snapshot().keyword.share(tokens)
+
     def search(
         self, query: str, k: int | None = None, mode: Mode = "hybrid", user: Principal = SYSTEM
     ) -> list[Hit]:

@@ -23,6 +23,9 @@ def render_answer(
     if turn.answer.error:
         st.warning(answer_text.fallback_line(turn.answer), icon=":material/warning:")
     st.markdown(answer_text.checked_markdown(turn.answer))
+    if not turn.answer.found and turn.answer.extract:  # declined: say what was looked for
+        st.caption(f"Searched for “{ui.escape_markdown(turn.answer.query or turn.question)}”: "
+                   f"{ui.escape_markdown(turn.answer.extract)}.")  # fmt: skip
     st.caption(answer_text.cost_line(turn.answer, turn.seconds))
     render_sources(base, turn.answer, key, live, user)
     feedback_panel(base, turn.answer, key, user)
