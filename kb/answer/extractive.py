@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kb.answer.names import names_in
 from kb.answer.verify import SentenceCheck
 from kb.index.keyword import tokenize
 from kb.ingest.chunking import split_sentences
@@ -32,6 +33,26 @@ MAX_PASSAGES = 3  # sentences are drawn from the top passages only: lower ones a
 MEANING_WEIGHT = 0.7
 KEEP_RATIO = 0.8  # a further sentence must score at least this share of the best one
 MIN_WORDS = 5  # shorter lines are headings and labels: they match well and answer nothing
+# A sentence naming what the question names ("Boston", "Orion 4.2") answers it, whatever else
+# scores higher: "the hotel cap in Boston?" wants Boston's row, not the best-worded one.
+NAME_WEIGHT = 0.5
+_RULE = re.compile(r"[-=_*~]{4,}")  # ASCII rules in plain-text files, never part of a sentence
+# What kind of answer a question wants, and what such an answer looks like: "how often" is
+# answered by "every six weeks", "how long" by "20 minutes". A sentence of the wanted kind
+# gains TYPE_WEIGHT; one that lacks it takes the next sentence along when that one has it.
+_UNIT = r"(?:minutes?|hours?|days?|working days|business days|weeks?|months?|years?)"
+_NUMBER = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|" \
+          r"twenty|thirty|a few|several)"  # fmt: skip
+ANSWER_KINDS = [
+    (re.compile(r"\bhow (?:long|quickly|soon|fast)\b|\bwithin how\b", re.I),
+     re.compile(rf"\b{_NUMBER}\s+{_UNIT}\b", re.I)),
+    (re.compile(r"\bhow often\b|\bhow frequently\b", re.I),
+     re.compile(r"\b(?:every|each|once|twice|daily|weekly|monthly|quarterly|annually|yearly)\b"
+                r"|\bper (?:day|week|month|year|quarter)\b", re.I)),
+    # "Who ...?" is answered by a person's name: two capitalised words inside a sentence.
+    (re.compile(r"^\s*who\b", re.I), re.compile(r"(?<=\s)[A-Z][a-z]+\s[A-Z][a-z]+")),
+]  # fmt: skip
+TYPE_WEIGHT = 0.2
 
 
 @dataclass
@@ -125,32 +146,91 @@ def _candidates(
     """(score, hit index, sentence index, sentence) for the sentences of the top passages,
     scored by meaning (cosine to the question) and by shared query terms."""
     terms = set(tokenize([question])[0])
+    named = {t for name in names_in(question) for t in tokenize([name])[0]}
+    wanted = answer_kind(question)
     # Table rows are read with their header ("City: Tokyo; Per diem: 11500"), so that a
     # question naming a column matches the row; questions in FAQs restate, they don't answer.
     sentences = [
         (hi, si, _table_row(sentence, hit.text) if sentence.startswith("|") else sentence)
-        for hi, hit in enumerate(hits[:MAX_PASSAGES])
-        for si, sentence in enumerate(split_sentences(hit.text))
+        for hi, hit in enumerate(hits)
+        for si, sentence in enumerate(_sentences(hit.text))
         if not set(sentence) <= set("|-: ")  # table separator lines
+        and not _is_header(sentence, hit.text)
         and (sentence.startswith("|") or len(sentence.split()) >= MIN_WORDS)
         and not sentence.endswith("?")
     ]
+    rows = {(hi, si) for hi, hit in enumerate(hits)
+            for si, x in enumerate(_sentences(hit.text)) if x.startswith("|")}  # fmt: skip
+    words = [set(tokenize([s])[0]) for _, _, s in sentences]
+    coverage = [len(named & w) / len(named) if named else 0.0 for w in words]
+    # Lower passages are mostly noise; one of them counts when it names what was asked about.
+    keep = [hi < MAX_PASSAGES or c > 0 for (hi, _, _), c in zip(sentences, coverage, strict=True)]
+    sentences = [x for x, k in zip(sentences, keep, strict=True) if k]
+    words = [x for x, k in zip(words, keep, strict=True) if k]
+    coverage = [x for x, k in zip(coverage, keep, strict=True) if k]
     if not sentences:
         return []
-    overlaps = [
-        len(terms & set(tokenize([s])[0])) / len(terms) if terms else 0.0 for _, _, s in sentences
-    ]
+    overlaps = [len(terms & w) / len(terms) if terms else 0.0 for w in words]
     cosines = [0.0] * len(sentences)
     if embed is not None:
         vectors = embed([question] + [s for _, _, s in sentences])
         q = vectors[0]
         cosines = [sum(a * b for a, b in zip(q, v, strict=True)) for v in vectors[1:]]
     out = []
-    for (hi, si, sentence), overlap, cosine in zip(sentences, overlaps, cosines, strict=True):
+    for (hi, si, sentence), overlap, cosine, named_share in zip(
+        sentences, overlaps, cosines, coverage, strict=True
+    ):
         score = (MEANING_WEIGHT * cosine + (1 - MEANING_WEIGHT) * overlap) / (1 + _RANK_DECAY * hi)
+        # Table rows all look alike (every row of a team table names a lead): the kind of
+        # answer tells prose sentences apart, the row's own words pick the row.
+        prose = (hi, si) not in rows
+        score += NAME_WEIGHT * named_share + TYPE_WEIGHT * (prose and _is_kind(wanted, sentence))
         if overlap > 0 or cosine > 0.3:
             out.append((score, hi, si, sentence))
     return sorted(out, key=lambda c: (-c[0], c[1], c[2]))
+
+
+def answer_kind(question: str) -> re.Pattern[str] | None:
+    """What an answer to `question` must contain (a duration, a frequency), if it says."""
+    return next((looks for asks, looks in ANSWER_KINDS if asks.search(question)), None)
+
+
+def _is_kind(wanted: re.Pattern[str] | None, sentence: str) -> bool:
+    return wanted is not None and bool(wanted.search(sentence))
+
+
+def _sentences(text: str) -> list[str]:
+    """A passage's sentences, ASCII rules dropped."""
+    return [s for s in (_RULE.sub(" ", x).strip() for x in split_sentences(text)) if s]
+
+
+def _is_header(sentence: str, text: str) -> bool:
+    """Whether `sentence` is the header row of the passage's table: labels, never an answer."""
+    return sentence.startswith("|") and sentence == next(
+        (ln.strip() for ln in text.splitlines() if ln.startswith("|")), None
+    )
+
+
+def _with_followers(
+    picked: list[tuple[float, int, int, str]], hits: list[Hit], wanted: re.Pattern[str] | None
+) -> list[tuple[float, int, int, str]]:
+    """Each picked sentence with the next one of its passage when that one holds the kind of
+    answer wanted and the picked one lacks it ("...starts after the upgrade." + "Plan for
+    roughly 20 minutes per 100,000 results")."""
+    have = {(hi, si) for _, hi, si, _ in picked}
+    out = list(picked)
+    total = sum(len(c[3]) for c in picked)
+    for score, hi, si, sentence in picked:
+        following = _sentences(hits[hi].text)
+        nxt = following[si + 1] if si + 1 < len(following) else ""
+        completes = _is_kind(wanted, nxt) and not _is_kind(wanted, sentence)
+        if completes and (hi, si + 1) not in have:
+            if total + len(nxt) > MAX_CHARS:
+                break
+            out.append((score, hi, si + 1, nxt))
+            have.add((hi, si + 1))
+            total += len(nxt)
+    return out
 
 
 def extractive_answer(
@@ -166,11 +246,17 @@ def extractive_answer(
             break
         if picked and cand[0] < picked[0][0] * KEEP_RATIO:
             break  # much weaker than the best sentence: more noise than help
+        if picked and hits[cand[1]].doc_id != hits[picked[0][1]].doc_id:
+            # Quotes come from the document of the best sentence: on sample_docs, 6 of 52
+            # answers mixing documents quoted one about something else, even at 0.95 of the
+            # best score 2 did. Combining documents is the model's job.
+            continue
         picked.append(cand)
         total += len(cand[3])
     if not picked and hits:
-        first = split_sentences(hits[0].text)[:2]
+        first = _sentences(hits[0].text)[:2]
         picked = [(0.0, 0, i, s) for i, s in enumerate(first)]
+    picked = _with_followers(picked, hits, answer_kind(question))
     numbers: dict[int, int] = {}
     for _, hi, _, _ in picked:
         numbers.setdefault(hi, len(numbers) + 1)
