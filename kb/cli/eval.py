@@ -121,7 +121,7 @@ def _golden_with_baseline(args: argparse.Namespace, base: Any) -> int:
 
 def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     """kb eval answers FILE: does the answer hold the expected fact and cite the right file?"""
-    from kb.eval.answers import evaluate_answers
+    from kb.eval.answers import declines, evaluate_answers
     from kb.eval.golden import load_questions
     from kb.knowledge_base import KnowledgeBase
 
@@ -130,7 +130,13 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
         update["llm_model"] = args.llm_model
     settings = settings.model_copy(update=update)
     questions = load_questions(Path(args.file))
-    r = evaluate_answers(KnowledgeBase(settings), questions)
+    base = KnowledgeBase(settings)
+    r = evaluate_answers(base, questions)
+    if args.unanswerable:
+        unanswerable = _question_list(Path(args.unanswerable))
+        declined, answered = declines(base, unanswerable)
+        r["unanswerable_declined"], r["unanswerable_answered"] = declined, answered
+        r["unanswerable"] = len(unanswerable)
     if args.json:
         print(json.dumps(r, default=str))
         return 0
@@ -139,7 +145,12 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     if settings.llm != "extractive":
         print(f"  (the model's own text, before the check: {r['model_fact_rate']:.3f})")
     print(f"first citation is the right file {r['right_first_citation']:.3f}")
-    print(f"'not in the knowledge base'      {r['not_found']}")
+    print(f"'not in the knowledge base'      {r['not_found']} (false declines: every question "
+          "has an answer)")  # fmt: skip
+    if args.unanswerable:
+        missed = r["unanswerable_answered"] or "none"
+        print(f"unanswerable questions declined  {r['unanswerable_declined']}/"
+              f"{r['unanswerable']} (answered: {missed})")  # fmt: skip
     print(f"fell back to the extractive      {r['fallbacks']}")
     print(f"sentences flagged unsupported    {r['unsupported_sentences']}")
     print(f"first text on screen p50 / p95   {r['first_piece_p50_s']:.2f} s / "
@@ -150,6 +161,18 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
         if not row["fact"] and args.verbose:
             print(f"  miss: {row['question']} -> {row['answer'][:150]!r} {row['error']}")
     return 0
+
+
+def _question_list(path: Path) -> list[str]:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}; expected a YAML list of questions") from exc
+    if not isinstance(raw, list) or not all(isinstance(q, str) for q in raw):
+        raise UsageError(f"{path} is not a YAML list of questions (one string each)")
+    return raw
 
 
 def cmd_eval_citations(args: argparse.Namespace, settings: Settings) -> int:
@@ -201,6 +224,8 @@ def add_eval_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument("--llm-model", help="overrides KB_LLM_MODEL")
     a.add_argument("--json", action="store_true")
     a.add_argument("-v", "--verbose", action="store_true", help="print the misses")
+    a.add_argument("--unanswerable", metavar="FILE",
+                   help="also ask these questions (a YAML list) no document answers")  # fmt: skip
     a.set_defaults(func=cmd_eval_answers)
     c = ev.add_parser("citations", parents=[common], help="choose the citation-check threshold")
     c.add_argument("file")

@@ -118,3 +118,10 @@ def best_threshold(samples: Sequence[tuple[float, bool]]) -> tuple[float, float]
         if acc > best[1]:
             best = (t, acc)
     return best
+
+
+def declines(base: KnowledgeBase, questions: Sequence[str]) -> tuple[int, list[str]]:
+    """How many of `questions` (none of which the documents answer) kb declines, and the
+    ones it answered anyway."""
+    answered = [q for q in questions if base.ask(q).found]
+    return len(questions) - len(answered), answered
