@@ -218,3 +218,15 @@ def test_hits_carry_every_score_and_rank(sample_kb: KnowledgeBase) -> None:
         assert h.scores["fused"] == h.score
         assert h.ranks["dense"] is not None or h.ranks["keyword"] is not None
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_a_batch_of_queries_finds_what_each_query_finds_alone(sample_kb: KnowledgeBase) -> None:
+    queries = ["expense claim deadline", "guest Wi-Fi Gothenburg", "daily allowance in Tokyo"]
+    batch = sample_kb.search_many(queries, 3)
+    for query, hits in zip(queries, batch, strict=True):
+        alone = sample_kb.search(query, 3)
+        assert [h.chunk_id for h in hits][:1] == [h.chunk_id for h in alone][:1]
+        assert {h.name for h in hits} == {h.name for h in alone}
+    assert [h.name for h in sample_kb.search_many(["Tokyo"], 1, "keyword")[0]] == [
+        "travel-per-diem-rates.csv"
+    ]

@@ -76,8 +76,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
                 f"cannot read queries from {path}: {exc}; "
                 'expected one {"query": ...} object per line'
             ) from exc
-        for q in queries:
-            emit([h.to_dict() for h in base.search(q, args.k, args.mode)])
+        for hits in base.search_many(queries, args.k, args.mode):
+            emit([h.to_dict() for h in hits])
         return 0
     if not args.query:
         raise UsageError('give a query, e.g. kb search "leave policy", or --queries FILE.jsonl')

@@ -307,6 +307,16 @@ class KnowledgeBase(DocumentLifecycle, QualityLoop):
         self.audit.retrieval(user.name, "search", query, hits, mode=mode)
         return hits
 
+    def search_many(
+        self, queries: list[str], k: int | None = None, mode: Mode = "hybrid", *,
+        user: Principal = SYSTEM,
+    ) -> list[list[Hit]]:  # fmt: skip
+        """`search` for a batch of queries, embedded together (much faster per query)."""
+        results = self.searcher.search_many(queries, k, mode, user=user)
+        for query, hits in zip(queries, results, strict=True):
+            self.audit.retrieval(user.name, "search", query, hits, mode=mode)
+        return results
+
     def trace(
         self,
         query: str,

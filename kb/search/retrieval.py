@@ -119,15 +119,16 @@ class Searcher:
         mode: Mode = "hybrid",
         fetch: bool = True,
         user: Principal = SYSTEM,
+        vector: list[float] | None = None,
     ) -> Trace:
-        """Retrieve `k` hits for `query`, keeping every intermediate ranking.
+        """Retrieve `k` hits for `query`, keeping every intermediate ranking (`vector`: the
+        query already embedded, by a batch).
 
         Optimistic concurrency: a writer switches versions (generation + 1) before deleting
         the old chunks, so a result read while the generation held still is one whole
         version; when a switch or an access change happened meanwhile, the query runs again.
         Only documents `user` may read are queried at all: Chroma filters them by `where`
         and the keyword leg masks them before ranking, so they never reach fusion."""
-        vector = None
         embedded_again = False
         for _ in range(MAX_RETRIES):
             view = self.snapshot()
@@ -188,6 +189,18 @@ class Searcher:
         timings["fetch"] = time.perf_counter() - t
         hits = [_hit(chunks[f.id], f) for f in top if f.id in chunks]
         return Trace(query, dense, keyword, fused, hits, timings), vector
+
+    def search_many(
+        self, queries: list[str], k: int | None = None, mode: Mode = "hybrid",
+        user: Principal = SYSTEM,
+    ) -> list[list[Hit]]:  # fmt: skip
+        """The fused top-`k` hits of each query, the queries embedded in batches: one at a
+        time, embedding is ~95% of a query's time on CPU (BENCHMARKS.md, *Query latency*)."""
+        vectors: list[list[float] | None] = [None] * len(queries)
+        if mode != "keyword":
+            vectors = list(self.embed_model.get_text_embedding_batch(queries))
+        return [self.trace(q, k, mode, user=user, vector=v).hits
+                for q, v in zip(queries, vectors, strict=True)]  # fmt: skip
 
     def term_share(self, tokens: list[str]) -> dict[str, float]:
         """Each keyword token's share of the indexed passages (how common it is)."""
