@@ -5,6 +5,9 @@ Exactly what a LlamaIndex user gets from the quick start, with kb's embedding mo
 document per page), `VectorStoreIndex.from_documents` with its default transformation
 (`SentenceSplitter()`: 1,024 tokens, 200 overlap) into the in-memory vector store, and a
 dense retriever (`similarity_top_k=k`). Nothing else: no keyword leg, no reranking.
+
+`kb/bench/naive.py` times the same steps phase by phase for `kb bench ingest` (parse, split,
+embed, index); this one is what a LlamaIndex user would type, retrieval included.
 """
 
 from __future__ import annotations
