@@ -129,3 +129,32 @@ def test_feedback_becomes_a_case_and_a_saved_chat_survives_a_restart(
         expect(main).to_contain_text(f"no answer with id '{answer_id}'")
         expect(main).not_to_contain_text(ZEPHYR_FACT)
         lars.context.close()
+
+
+def test_with_a_model_the_quotes_come_first_and_its_answer_replaces_them(
+    browser: Browser, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_pdf(docs / ZEPHYR_NAME, ZEPHYR_PAGES)
+    data = tmp_path / "data"
+    add_users(data)
+    model = {"KB_LLM": "llamacpp", "KB_LLM_MODEL": "smollm2", "KB_LLM_TIMEOUT": "120"}
+    with serve(data, docs, **model) as url:
+        page = _session(browser, url, EMPLOYEE)
+        box = page.get_by_test_id("stChatInput").locator("textarea")
+        box.fill(ZEPHYR_QUESTION)
+        box.press("Enter")
+        reply = page.get_by_test_id("stChatMessage").nth(1)
+        # At once: the sources' own sentences, marked as quotes, while the model writes.
+        expect(reply).to_contain_text("Quoted from the sources while the model writes")
+        expect(reply).to_contain_text(ZEPHYR_FACT)
+        shoot(page, "chat-quotes-first.png")
+        # Then the model's checked answer (or, if it fails the check, the quotes with a
+        # note) replaces them, and the timing line says when each came.
+        expect(reply).to_contain_text("Answered in", timeout=240_000)
+        settle(page)
+        expect(reply).not_to_contain_text("while the model writes")
+        expect(reply).to_contain_text("quotes")
+        expect(reply).to_contain_text("first token")
+        page.context.close()

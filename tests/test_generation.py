@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.answer.extractive import NOT_FOUND
+from kb.answer.extractive import NOT_FOUND, Quote
 from kb.answer.prompt import REMOVED, RULES, leaks_prompt
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
@@ -46,9 +46,13 @@ def test_the_model_answer_streams_and_every_sentence_is_checked(
 ) -> None:
     llm = ScriptedLLM(script=reader, delay=0.01)
     stream = with_llm(llm).ask_stream(EXPENSES)
-    pieces = list(stream)
+    quote, *pieces = list(stream)
     answer = stream.answer
+    # Instant first: the extractive answer, whole, before the model's first word.
+    assert isinstance(quote, Quote) and "45 days" in quote and "[1]" in quote
+    assert not any(isinstance(p, Quote) for p in pieces)
     assert len(pieces) > 5 and "".join(pieces) == answer.raw
+    assert {"quotes", "first token"} <= set(answer.timings)
     assert "45 days" in answer.text and answer.text.endswith("[1].")
     assert answer.citations[0].name == HANDBOOK and answer.citations[0].page == 4
     assert answer.checks and all(c.supported for c in answer.checks)

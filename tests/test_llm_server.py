@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from kb.answer.extractive import NOT_FOUND, Answer
+from kb.answer.extractive import NOT_FOUND, Answer, Quote
 from kb.answer.prompt import REMOVED, leaks_prompt
 from kb.config import load_settings
 from kb.knowledge_base import KnowledgeBase
@@ -84,9 +84,10 @@ def test_the_openai_compatible_path_streams_from_a_real_server(
     )
     base = KnowledgeBase(settings, embed_model=real_embedding)
     stream = base.ask_stream(EXPENSES)
-    pieces = list(stream)
+    quote, *pieces = list(stream)  # the quotes first, then the model token by token
     answer = stream.answer
-    assert len(pieces) >= 2 and "".join(pieces) == answer.raw  # token by token
+    assert isinstance(quote, Quote) and "45 days" in quote
+    assert len(pieces) >= 2 and "".join(pieces) == answer.raw
     assert answer.timings["first token"] < answer.timings["generation"]
     assert answer.tokens["prompt"] > 300 and answer.tokens["completion"] >= 2
     assert '<source n="1" file="employee-handbook.pdf" page="4">' in answer.prompt

@@ -11,7 +11,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 
-from kb.answer.extractive import NOT_FOUND, Answer, extractive_answer, is_relevant
+from kb.answer.extractive import NOT_FOUND, Answer, Quote, extractive_answer, is_relevant
 from kb.answer.generation import check_output, generate, messages, prompt_text, rewrite_followup
 from kb.answer.names import missing_names
 from kb.backends.llm import describe, token_counter
@@ -55,7 +55,15 @@ class Answerer:
         if absent:  # the passages are about something else: say what was looked for
             extra["extract"] = f"no passage given mentions {', '.join(absent)}"
             return Answer(question, NOT_FOUND, [], trace.hits, False, timings=timings, **extra)
+        t = time.perf_counter()
+        text, citations, extract = extractive_answer(
+            query, trace.hits, self.embed_model.get_text_embedding_batch
+        )
         if self.llm is not None:
+            # Instant first, better later: the quotes are on screen in a fraction of a second,
+            # the model's checked answer replaces them when it is ready.
+            timings["quotes"] = time.perf_counter() - t
+            yield Quote(text)
             t = time.perf_counter()
             try:
                 answer = yield from self._generated(question, query, trace.hits, timings, extra)
@@ -63,11 +71,8 @@ class Answerer:
             except GenerationError as exc:
                 extra["error"] = str(exc)
                 timings["model (failed)"] = time.perf_counter() - t
-        t = time.perf_counter()
-        text, citations, extract = extractive_answer(
-            query, trace.hits, self.embed_model.get_text_embedding_batch
-        )
-        timings["extractive" if "error" in extra else "generation"] = time.perf_counter() - t
+        else:
+            timings["generation"] = time.perf_counter() - t
         method = "extractive (fallback)" if "error" in extra else "extractive"
         answer = Answer(
             question, text, citations, trace.hits, True, method, extract, timings, **extra

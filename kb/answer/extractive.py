@@ -55,6 +55,11 @@ ANSWER_KINDS = [
 TYPE_WEIGHT = 0.2
 
 
+class Quote(str):
+    """A piece of an answer stream that is the extractive answer, whole: shown at once while a
+    model writes, and replaced by the model's checked answer when that is ready."""
+
+
 @dataclass
 class Citation:
     """What an [n] marker in the answer points to."""

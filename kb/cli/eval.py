@@ -155,6 +155,9 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     print(f"sentences flagged unsupported    {r['unsupported_sentences']}")
     print(f"first text on screen p50 / p95   {r['first_piece_p50_s']:.2f} s / "
           f"{r['first_piece_p95_s']:.2f} s")  # fmt: skip
+    if settings.llm != "extractive":  # the quotes come first; then the model's own words
+        print(f"the model's first word p50 / p95 {r['first_model_piece_p50_s']:.2f} s / "
+              f"{r['first_model_piece_p95_s']:.2f} s")  # fmt: skip
     print(f"whole answer p50 / p95           {r['total_p50_s']:.2f} s / {r['total_p95_s']:.2f} s")
     print(f"answer tokens (mean)             {r['completion_tokens_mean']:.0f}")
     for row in r["rows"]:

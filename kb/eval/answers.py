@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from kb.answer.extractive import Quote
 from kb.answer.verify import numbers, split_answer, verify_citations
 from kb.eval.golden import GoldenQuestion
 from kb.index.keyword import tokenize
@@ -38,10 +39,12 @@ def evaluate_answers(base: KnowledgeBase, questions: Sequence[GoldenQuestion]) -
     for q in questions:
         started = time.perf_counter()
         stream = base.ask_stream(q.question)
-        first = None
-        for _ in stream:
-            if first is None:
-                first = time.perf_counter() - started
+        first = first_model = None
+        for piece in stream:  # with a model, the quotes come first, then its words
+            now = time.perf_counter() - started
+            first = now if first is None else first
+            if first_model is None and not isinstance(piece, Quote):
+                first_model = now
         answer = stream.answer
         total = time.perf_counter() - started
         cited = answer.citations[0].name if answer.citations else None
@@ -55,6 +58,7 @@ def evaluate_answers(base: KnowledgeBase, questions: Sequence[GoldenQuestion]) -
                 "fallback": bool(answer.error),
                 "unsupported": len(answer.unsupported),
                 "first_piece_s": first if first is not None else total,
+                "first_model_piece_s": first_model,
                 "first_token_s": answer.timings.get("first token"),
                 "total_s": total,
                 "tokens": answer.tokens,
@@ -65,6 +69,7 @@ def evaluate_answers(base: KnowledgeBase, questions: Sequence[GoldenQuestion]) -
         )
     n = len(rows) or 1
     firsts = [r["first_piece_s"] for r in rows]
+    model_firsts = [r["first_model_piece_s"] for r in rows if r["first_model_piece_s"] is not None]
     totals = [r["total_s"] for r in rows]
     completion = [r["tokens"].get("completion", 0) for r in rows if r["tokens"]]
     return {
@@ -77,6 +82,8 @@ def evaluate_answers(base: KnowledgeBase, questions: Sequence[GoldenQuestion]) -
         "unsupported_sentences": sum(r["unsupported"] for r in rows),
         "first_piece_p50_s": _pct(firsts, 0.5),
         "first_piece_p95_s": _pct(firsts, 0.95),
+        "first_model_piece_p50_s": _pct(model_firsts, 0.5),
+        "first_model_piece_p95_s": _pct(model_firsts, 0.95),
         "total_p50_s": _pct(totals, 0.5),
         "total_p95_s": _pct(totals, 0.95),
         "completion_tokens_mean": statistics.mean(completion) if completion else 0,

@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from kb.answer.extractive import Quote
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.quality.withdraw import WITHDRAWN
@@ -67,10 +68,16 @@ def ask(
             stream = base.ask_stream(
                 question, history=earlier, user=user, conversation=conversation
             )
-            box = st.empty()
-            box.write_stream(answer_text.live_markdown(stream))
+            box, quote, written = st.empty(), None, ""
+            for piece in stream:  # with a model: the quotes at once, then its words arrive
+                if isinstance(piece, Quote):
+                    quote = piece
+                else:
+                    written += piece
+                box.markdown(answer_text.quote_markdown(quote, written) if quote is not None
+                             else ui.escape_markdown(written) + " ▌")  # fmt: skip
             answer = stream.answer
-            box.empty()  # the checked answer replaces the raw stream
+            box.empty()  # the checked answer replaces the quotes or the raw stream
         except KBError as exc:
             st.error(str(exc))
             return ui.ChatTurn(question, None, time.perf_counter() - started, str(exc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kb.answer import Answer
@@ -32,10 +31,15 @@ def checked_markdown(answer: Answer) -> str:
     return "".join(parts).strip()
 
 
-def live_markdown(pieces: Iterable[str]) -> Iterator[str]:
-    """The answer's pieces as safe markdown while they arrive (markers are drawn at the end)."""
-    for piece in pieces:
-        yield escape_markdown(piece)
+QUOTE_NOTE = "Quoted from the sources while the model writes its answer"
+
+
+def quote_markdown(quote: str, written: str) -> str:
+    """The extractive answer shown at once, marked as quotes, and how far the model has got
+    (its answer replaces the quotes once it is checked)."""
+    words = len(written.split())
+    progress = f" ({words} words so far)" if words else ""
+    return f"{escape_markdown(quote)}\n\n:gray[:material/format_quote: {QUOTE_NOTE}{progress}…]"
 
 
 def fallback_line(answer: Answer) -> str:
