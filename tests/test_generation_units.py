@@ -54,6 +54,13 @@ def test_a_sentence_citing_only_an_invented_marker_is_flagged_or_resourced() -> 
     assert second.supported and second.added and second.cited == [1]
 
 
+def test_a_wrong_marker_is_repaired_to_the_passage_that_says_it() -> None:
+    checked = verify_citations("Claims are due within 45 days of the expense [2].", PASSAGES, 0.4)
+    (check,) = checked.sentences
+    assert check.supported and check.added and check.cited == [1]
+    assert checked.text == "Claims are due within 45 days of the expense [1]."
+
+
 def test_an_unsupported_sentence_is_flagged_and_a_supported_one_is_not() -> None:
     answer = "Expense claims are due within 45 days [1]. Managers approve claims over NOK 900 [1]."
     ok, bad = verify_citations(answer, PASSAGES, 0.4).sentences

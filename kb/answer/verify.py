@@ -108,13 +108,28 @@ def _support(words: set[str], nums: set[str], passage: str) -> tuple[float, set[
     return overlap, nums - numbers(passage)
 
 
+def _backer(
+    words: set[str], nums: set[str], passages: Mapping[int, str], threshold: float
+) -> tuple[int, float] | None:
+    """(n, support) of the one passage that best backs a sentence on its own, if any does."""
+    scored = [(*_support(words, nums, p), n) for n, p in passages.items()]
+    backing = [
+        (overlap, n) for overlap, missing, n in scored if overlap >= threshold and not missing
+    ]
+    if not backing:
+        return None
+    overlap, n = max(backing, key=lambda b: (b[0], -b[1]))
+    return n, overlap
+
+
 def verify_citations(answer: str, passages: Mapping[int, str], threshold: float) -> Verification:
     """Check each sentence of `answer` against the passages it cites by [n].
 
     A sentence is supported when at least `threshold` of its content words (stemmed, stop
     words dropped) occur in its cited passages and every number in it occurs there too.
-    Markers that name no passage are removed; a sentence that cites nothing but is backed by
-    one passage gets that passage's marker (marked as added)."""
+    Markers that name no passage are removed; a sentence that cites nothing, or cites a
+    passage that does not back it, gets the marker of the passage that does (marked as added
+    by kb: small models cite weakly)."""
     checks: list[SentenceCheck] = []
     for text, marks, sep in split_answer(answer):
         cited = [n for n in marks if n in passages]
@@ -129,7 +144,11 @@ def verify_citations(answer: str, passages: Mapping[int, str], threshold: float)
             joined = "\n".join(passages[n] for n in cited)
             check.support, missing = _support(words, nums, joined)
             check.supported = check.support >= threshold and not missing
-            if missing:
+            backer = None if check.supported else _backer(words, nums, passages, threshold)
+            if backer is not None:  # a small model's wrong [n]: the passage that says it
+                check.cited, check.added, check.supported = [backer[0]], True, True
+                check.support = backer[1]
+            elif missing:
                 check.reason = f"{', '.join(sorted(missing))} is not in the cited source"
             elif not check.supported:
                 check.reason = "not supported by the cited source"
