@@ -28,6 +28,9 @@ def test_the_names_of_a_question() -> None:
     # The first word of a sentence, "I", plain numbers and date words are not names.
     assert names_in("Who approves a discount of more than 20 percent, I wonder?") == []
     assert names_in("When do we open after the Christmas break on Monday?") == []
+    # Periods written as codes are dates too (filings say "fiscal 2023", never "FY2023").
+    assert names_in("Did AMCOR grow in FY2023, Q2 FY23 and H1 versus the 1st quarter, in USD?") == [
+        "AMCOR", "USD"]  # fmt: skip
 
 
 def test_a_rare_name_no_given_passage_mentions_is_missing() -> None:
@@ -38,6 +41,15 @@ def test_a_rare_name_no_given_passage_mentions_is_missing() -> None:
     assert missing_names("What is the per diem in Tokyo?", rates, rare) == []
     # A name in most passages (the company's own) says nothing about which one answers.
     assert missing_names("What is the Halvorsen per diem in Tokyo?", rates, common) == []
+    # A name known elsewhere in the knowledge base declines only when none of the question's
+    # rare names is in the passages; an abbreviation the documents use is their vocabulary.
+    shares = {"lisbon": 0.0, "tokyo": 0.01, "oslo": 0.01, "usd": 0.01, "ppne": 0.0}
+    known = lambda tokens: {t: shares.get(t, 0.01) for t in tokens}  # noqa: E731
+    assert missing_names("Per diem in Lisbon or Tokyo?", rates, known) == ["Lisbon"]
+    assert missing_names("Per diem in Bergen or Tokyo?", rates, known) == []
+    assert missing_names("Per diem in Bergen?", rates, known) == ["Bergen"]
+    assert missing_names("Per diem in Tokyo, in USD?", rates, known) == []
+    assert missing_names("Per diem in Tokyo, in PPNE?", rates, known) == ["PPNE"]
     # A version is looked for as written, not as any number that contains it.
     notes = [_hit("Orion 4.20 works with firmware 3.1 and later.")]
     assert missing_names("Which firmware does Orion 4.2 need?", notes, rare) == ["4.2"]

@@ -7,7 +7,9 @@ A name is a word capitalised inside a sentence, letters with digits (a code) or 
 number ("7.3"); another number is not a name, nor is a date word (a month, a weekday, a holiday:
 documents say "the end-of-year closure" where people ask about "the Christmas break"). Only rare
 names are checked: a word in more than RARE_SHARE of all passages (the company's own name) says
-nothing about which passage answers.
+nothing about which passage answers. A name no passage anywhere holds declines the question; a
+name that is elsewhere in the knowledge base declines it only when none of the question's rare
+names is in the passages given.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ _DATES = (
     "thanksgiving hanukkah ramadan eid diwali midsummer whitsun pentecost halloween"
 )
 DATE_WORDS = frozenset(_DATES.split())
+# Periods and ordinals written as codes are dates too: FY, FY2023, FY23, Q2, Q22023, H1, CY2020,
+# 1st, 21st. Filings write "fiscal 2023" or "the quarter ended July 1"; a question's "FY2023"
+# is a time, not a subject (on FinanceBench it made 39 of 49 questions look unanswerable).
+_ACRONYM = re.compile(r"[A-Z]{2,5}")
+_PERIOD = re.compile(r"(?:FY|CY|Q[1-4]|H[12])(?:'?\d{2}|(?:19|20)\d\d)?|\d+(?:st|nd|rd|th)", re.I)
 
 
 def names_in(question: str) -> list[str]:
@@ -45,7 +52,8 @@ def names_in(question: str) -> list[str]:
         letters = any(c.isalpha() for c in word)
         coded = letters and any(c.isdigit() for c in word)
         capital = word[:1].isupper() and not starts and word not in ("I", "I'm", "I've")
-        named = letters and (coded or capital) and word.lower() not in DATE_WORDS
+        dated = word.lower() in DATE_WORDS or bool(_PERIOD.fullmatch(word))
+        named = letters and (coded or capital) and not dated
         if (named or _VERSION.fullmatch(word)) and word not in out:
             out.append(word)
     return out
@@ -70,5 +78,15 @@ def missing_names(
     shares = share(tokens) if tokens else {}
     rare = {t for t in tokens if shares.get(t, 0.0) <= RARE_SHARE}
     seen = set(tokenize([" ".join(texts)])[0]) if rare else set()
-    absent += [n for n, ts in names.items() if any(t in rare and t not in seen for t in ts)]
+    away = {n for n, ts in names.items() if any(t in rare and t not in seen for t in ts)}
+    # A name no passage anywhere holds is not in the knowledge base: decline. A name that is
+    # in it but not in the passages given declines only when no other rare name of the
+    # question is there either (a capitalised common word, "the Highest EBITDAR", is rare in
+    # some collections; retrieval found the rest of the question).
+    unknown = {n for n in away if any(shares.get(t, 0.0) == 0.0 for t in names[n])}
+    # An abbreviation the documents use somewhere (USD, EBIT, GAAP) is their vocabulary.
+    away -= {n for n in away - unknown if _ACRONYM.fullmatch(n)}
+    given = {n for n, ts in names.items() if any(t in rare for t in ts)} - away
+    if unknown or (away and not given):
+        absent += sorted(away, key=found.index)
     return [n for n in found if n in absent]
