@@ -173,6 +173,15 @@ def test_unusable_output_raises(raw: str, reason: str) -> None:
         check_output(raw, [hit(CLAIMS)], 0.4)
 
 
+def test_an_answer_that_only_repeats_a_heading_is_unusable() -> None:
+    heading = Hit("c1", "h", "handbook.pdf", 4, "4. Expenses and travel > Driving and taxis",
+                  MILEAGE, 0.9)  # fmt: skip
+    with pytest.raises(GenerationError, match="only repeats a section heading"):
+        check_output("Driving and taxis [1]", [heading], 0.4)
+    checked = check_output("Driving is paid at NOK 3.50 per km [1].", [heading], 0.4)
+    assert checked.citations[0].name == "handbook.pdf"
+
+
 def test_failures_read_as_one_line() -> None:
     line = describe_failure(ConnectionRefusedError(111, "Connection refused"), "http://h:1/v1")
     assert (

@@ -100,8 +100,6 @@ class Answerer:
         extra.update(tokens=tokens, raw=raw)
         out = check_output(raw, hits, s.verify_threshold)
         method = self.method()
-        if not out.found:
-            return Answer(question, NOT_FOUND, [], hits, False, method, "", timings, **extra)
         return Answer(
             question, out.text, out.citations, hits, True, method, "", timings,
             checks=out.checks, **extra,
