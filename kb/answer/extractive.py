@@ -155,17 +155,18 @@ def _candidates(
     wanted = answer_kind(question)
     # Table rows are read with their header ("City: Tokyo; Per diem: 11500"), so that a
     # question naming a column matches the row; questions in FAQs restate, they don't answer.
+    split = [_sentences(hit.text) for hit in hits]
+    headers = [_header(hit.text) for hit in hits]
     sentences = [
         (hi, si, _table_row(sentence, hit.text) if sentence.startswith("|") else sentence)
         for hi, hit in enumerate(hits)
-        for si, sentence in enumerate(_sentences(hit.text))
+        for si, sentence in enumerate(split[hi])
         if not set(sentence) <= set("|-: ")  # table separator lines
-        and not _is_header(sentence, hit.text)
+        and not (sentence.startswith("|") and sentence == headers[hi])  # labels, not answers
         and (sentence.startswith("|") or len(sentence.split()) >= MIN_WORDS)
         and not sentence.endswith("?")
     ]
-    rows = {(hi, si) for hi, hit in enumerate(hits)
-            for si, x in enumerate(_sentences(hit.text)) if x.startswith("|")}  # fmt: skip
+    rows = {(hi, si) for hi, ss in enumerate(split) for si, x in enumerate(ss) if x.startswith("|")}
     words = [set(tokenize([s])[0]) for _, _, s in sentences]
     coverage = [len(named & w) / len(named) if named else 0.0 for w in words]
     # Lower passages are mostly noise; one of them counts when it names what was asked about.
@@ -209,11 +210,9 @@ def _sentences(text: str) -> list[str]:
     return [s for s in (_RULE.sub(" ", x).strip() for x in split_sentences(text)) if s]
 
 
-def _is_header(sentence: str, text: str) -> bool:
-    """Whether `sentence` is the header row of the passage's table: labels, never an answer."""
-    return sentence.startswith("|") and sentence == next(
-        (ln.strip() for ln in text.splitlines() if ln.startswith("|")), None
-    )
+def _header(text: str) -> str | None:
+    """The header row of the passage's table, if it holds one."""
+    return next((ln.strip() for ln in text.splitlines() if ln.startswith("|")), None)
 
 
 def _with_followers(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +53,9 @@ def cmd_eval_beir(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _search(base: Any, mode: str, query: str, k: int) -> Any:
-    return base.search(query, k, mode)
-
-
 def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
     """kb eval golden [FILE]: hit@k and MRR by file and page on your own questions."""
-    from kb.eval.golden import GoldenQuestion, evaluate_golden, load_questions
+    from kb.eval.golden import GoldenQuestion, evaluate_modes, load_questions
     from kb.knowledge_base import KnowledgeBase
 
     base = KnowledgeBase(settings)
@@ -77,10 +72,7 @@ def cmd_eval_golden(args: argparse.Namespace, settings: Settings) -> int:
                 "the golden set is empty: add cases to it (`kb gaps --golden ANSWER_ID`, or the "
                 "Quality page), or name a questions file"
             )
-    rows: dict[str, Any] = {}
-    for mode in ("hybrid", "keyword", "dense"):
-        search = partial(_search, base, mode)
-        rows[mode] = evaluate_golden(questions, search, args.k).to_dict()
+    rows = {m: r.to_dict() for m, r in evaluate_modes(base.search, questions, args.k).items()}
     # kb's default pipeline is what a change must not break: its outcomes are kept per run
     change = base.record_golden_run(question_set, args.k, rows["hybrid"]["outcomes"])
     if args.json:

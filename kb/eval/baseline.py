@@ -6,17 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kb.errors import DatasetError
-from kb.eval.golden import GoldenQuestion, GoldenResult, evaluate_golden
+from kb.eval.golden import GoldenQuestion, GoldenResult, evaluate_golden, evaluate_modes
 from kb.eval.naive import build_naive
 from kb.ingest import Progress
-from kb.search.retrieval import Hit
-
-MODES = ("hybrid", "keyword", "dense")  # kb's default pipeline first, then each leg alone
 
 
 def find_files(questions: list[GoldenQuestion], docs: Path) -> list[Path]:
@@ -75,14 +71,9 @@ def compare_with_naive(
     naive = build_naive(files, base.embed_model)
     out.index["naive"] = f"{naive.seconds:.0f} s ({naive.pages:,} pages, {naive.chunks:,} chunks)"
     log(f"naive: indexed in {out.index['naive']}")
-    for mode in MODES:
-        out.results[mode] = evaluate_golden(questions, partial(_search, base, mode), k)
+    out.results.update(evaluate_modes(base.search, questions, k))
     out.results["naive"] = evaluate_golden(questions, naive.search, k)
     return out
-
-
-def _search(base: Any, mode: str, query: str, k: int) -> list[Hit]:
-    return list(base.search(query, k, mode))
 
 
 def report(c: Comparison) -> list[str]:

@@ -151,3 +151,20 @@ def evaluate_golden(
         page_first,
         by_type,
     )
+
+
+MODES = ("hybrid", "keyword", "dense")  # kb's default pipeline first, then each leg alone
+
+
+def evaluate_modes(
+    search: Callable[..., list[Hit]], questions: list[GoldenQuestion], k: int
+) -> dict[str, GoldenResult]:
+    """`evaluate_golden` for kb's hybrid pipeline and each of its legs alone, by mode name;
+    `search(query, k, mode)` is the knowledge base's."""
+    return {m: evaluate_golden(questions, partial(_in_mode, search, m), k) for m in MODES}
+
+
+def _in_mode(
+    search: Callable[[str, int, str], list[Hit]], mode: str, query: str, k: int
+) -> list[Hit]:
+    return search(query, k, mode)

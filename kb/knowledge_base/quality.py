@@ -134,31 +134,45 @@ class QualityLoop:
         """Every thumbs down and declined question since `since`, labelled with evidence
         (admins only), newest first."""
         self._require_admin(actor, "read the quality report")
-        feedback, overrides = self.answers.feedback(), self.answers.overrides()
+        context = self._case_context()
+        found = (self._case(record, *context) for record in self.answers.all(since))
+        return [case for case in found if case is not None][::-1]
+
+    def _case_context(self) -> tuple[Any, ...]:
+        """What labelling needs besides the record: feedback, overrides, documents by id and
+        by lower-cased name."""
         docs = {d.doc_id: d for d in self.registry.list()}
         by_name = {d.name.lower(): d for d in docs.values()}
-        out = []
-        for record in self.answers.all(since):
-            votes = feedback.get(record.id, [])
-            down = next((f for f in reversed(votes) if f.vote < 0), None)
-            if down is None and (record.found or votes):
-                continue  # answered and not refuted: not a case
-            holders = self._holders(down.correct) if down and down.correct else []
-            named_doc = (docs.get(down.doc) or by_name.get(down.doc.lower())) if down else None
-            named = (named_doc.doc_id, named_doc.name) if named_doc else None
-            label, why, evidence = label_case(record, down, holders, named)
-            case = Case(
-                record.id, record.question, record.user, record.at,
-                "thumbs down" if down else "declined", label, why, evidence,
-                down.correct if down else "", down.doc if down else "",
-            )  # fmt: skip
-            if record.id in overrides:
-                chosen, case.resolved = overrides[record.id]
-                if chosen:
-                    case.label, case.overridden = chosen, True
-                    case.why = f"set by an admin (kb said: {label}, {why})"
-            out.append(case)
-        return out[::-1]
+        return self.answers.feedback(), self.answers.overrides(), docs, by_name
+
+    def _case(
+        self,
+        record: Record,
+        feedback: dict[str, list[Feedback]],
+        overrides: dict[str, Any],
+        docs: dict[str, Any],
+        by_name: dict[str, Any],
+    ) -> Case | None:
+        """The case a stored answer makes, labelled (None: answered and not refuted)."""
+        votes = feedback.get(record.id, [])
+        down = next((f for f in reversed(votes) if f.vote < 0), None)
+        if down is None and (record.found or votes):
+            return None
+        holders = self._holders(down.correct) if down and down.correct else []
+        named_doc = (docs.get(down.doc) or by_name.get(down.doc.lower())) if down else None
+        named = (named_doc.doc_id, named_doc.name) if named_doc else None
+        label, why, evidence = label_case(record, down, holders, named)
+        case = Case(
+            record.id, record.question, record.user, record.at,
+            "thumbs down" if down else "declined", label, why, evidence,
+            down.correct if down else "", down.doc if down else "",
+        )  # fmt: skip
+        if record.id in overrides:
+            chosen, case.resolved = overrides[record.id]
+            if chosen:
+                case.label, case.overridden = chosen, True
+                case.why = f"set by an admin (kb said: {label}, {why})"
+        return case
 
     def unanswered(self, since: str = "", *, actor: Principal = SYSTEM) -> list[Cluster]:
         """Declined questions grouped by meaning, largest groups first (admins only)."""
@@ -189,7 +203,11 @@ class QualityLoop:
     def add_to_golden(self, answer_id: str, *, actor: Principal) -> dict[str, Any]:
         """Add a case to the golden set: its question, the document and page that hold the
         answer (from the evidence, or the named document) and the correct text (admins)."""
-        case = next((c for c in self.cases(actor=actor) if c.answer_id == answer_id), None)
+        self._require_admin(actor, "read the quality report")
+        try:  # one record labelled, not every case there is
+            case = self._case(self.answers.get(answer_id, actor), *self._case_context())
+        except NotFoundError:
+            case = None
         if case is None:
             raise NotFoundError(f"no case for answer '{answer_id}'; `kb gaps` lists them")
         holder = next((e for e in case.evidence if e.document), None)
