@@ -19,13 +19,15 @@ COLUMNS = {
     "fused": SCORE,
     "dense": SCORE,
     "keyword": SCORE,
+    "name match": SCORE,
     "document": st.column_config.TextColumn("document", width="medium"),
     "page": st.column_config.NumberColumn("page", width="small"),
     "passage": st.column_config.TextColumn("passage", width="large"),
     "heading": st.column_config.TextColumn("heading", width="medium"),
     "chunk": st.column_config.TextColumn("chunk id", width="small"),
 }
-ORDER = ["rank", "score", "fused", "dense", "dense rank", "keyword", "keyword rank", "top k"]
+ORDER = ["rank", "score", "fused", "dense", "dense rank", "keyword", "keyword rank", "name match"]
+ORDER += ["top k"]
 ORDER += ["document", "page", "passage", "heading", "chunk"]
 
 

@@ -29,6 +29,9 @@ class Pending:
     source: str | None = None
 
 
+Names = dict[str, tuple[str, int | None]]  # doc id -> (name, pages: None for unpaged formats)
+
+
 @dataclass(frozen=True)
 class Document:
     """A registered document: what was uploaded, which version is live, how it was indexed."""
@@ -161,15 +164,18 @@ class Registry:
             rows = conn.execute(text("SELECT doc_id, version FROM documents"))
             return {r.doc_id: r.version for r in rows}
 
-    def snapshot(self) -> tuple[tuple[int, int], dict[str, str], dict[str, tuple[str, ...]]]:
-        """(stamp, live versions, access groups) read in one consistent transaction."""
+    def snapshot(self) -> tuple[tuple[int, int], dict[str, str], dict[str, tuple[str, ...]], Names]:
+        """(stamp, live versions, access groups, {doc id: (name, pages)}) read in one
+        consistent transaction."""
         with self.db.read(consistent=True) as conn:
             meta: dict[str, int] = dict(conn.execute(text("SELECT key, value FROM meta")).all())
-            rows = conn.execute(text("SELECT doc_id, version, groups FROM documents")).all()
+            rows = conn.execute(
+                text("SELECT doc_id, version, groups, name, pages FROM documents")
+            ).all()
         stamp = (int(meta["generation"]), int(meta["acl_generation"]))
         versions = {r.doc_id: r.version for r in rows}
         groups = {r.doc_id: tuple(json.loads(r.groups)) for r in rows}
-        return stamp, versions, groups
+        return stamp, versions, groups, {r.doc_id: (r.name, r.pages) for r in rows}
 
     def upsert(self, doc: Document, also: Callable[[Connection], object] | None = None) -> None:
         """Make `doc` the live version, in one transaction with the generation bump (and

@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from kb.backends.blobs import BlobStore
 from kb.index import published
+from kb.index.identity import Identities
 from kb.index.keyword import KeywordIndex, Params
-from kb.index.registry import Registry
+from kb.index.registry import Names, Registry
 from kb.index.store import ChunkStore, StoredChunk, is_live
 from kb.index.text import search_text
 from kb.security.principals import Principal
@@ -30,8 +32,18 @@ class Snapshot:
     active: dict[str, str]
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     stamp: tuple[int, int] = (0, 0)
+    names: Names = field(default_factory=dict)  # doc id -> (name, pages or None)
     # Per set of user groups: the view is immutable, so each answer holds until it is replaced.
     _allowed: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def identities(self) -> Identities:
+        """The documents' names as the Searcher matches questions against them."""
+        return Identities.of({d: name for d, (name, _) in self.names.items()})
+
+    def paged(self, doc_id: str) -> bool:
+        """Whether a document has pages (PDF, PPTX), so its passages can be told apart by page."""
+        return bool(self.names.get(doc_id, ("", None))[1])
 
     def visible(self, chunk_id: str) -> bool:
         """Whether a chunk belongs to a document's live version."""
@@ -134,7 +146,7 @@ class Snapshots:
                 self._reopened_at = time.monotonic()
 
     def _load(self) -> Snapshot:
-        stamp, active, groups = self.registry.snapshot()
+        stamp, active, groups, names = self.registry.snapshot()
         generation = stamp[0]
         if self._view is not None and self._view.keyword.generation == generation:
             keyword = self._view.keyword  # only access groups changed: same chunks
@@ -145,7 +157,7 @@ class Snapshots:
             if saved is None or saved.generation != generation:
                 saved = self._rebuild_keyword(generation, active)
             keyword = saved
-        return Snapshot(keyword, active, groups, stamp)
+        return Snapshot(keyword, active, groups, stamp, names)
 
     def publish(self) -> None:
         """Share the current keyword index with the other replicas (write lock held)."""

@@ -6,6 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 Ranking = Sequence[tuple[str, float]]  # (id, score), best first
+# "How often is Orion released?" named orion-4-release-notes.txt, whose passages then filled
+# the top 5 and pushed out the onboarding guide that answers it; two keep it in view.
+# Paged documents are not limited: on FinanceBench the right page is often the 4th or 5th.
+UNPAGED_BOOSTS = 2
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class Fused:
     keyword: float | None
     dense_rank: int | None
     keyword_rank: int | None
+    named: float | None = None  # how well the question names its document (kb.index.identity)
 
 
 def minmax(ranking: Ranking) -> dict[str, float]:
@@ -108,6 +113,78 @@ def fuse(
         )
         for i in ids
     ]
+
+
+def merge(ranking: Ranking, more: Ranking) -> list[tuple[str, float]]:
+    """One leg's candidates and more of the same leg's (same scale), each id once, best first."""
+    scores = dict(ranking)
+    scores.update(more)
+    return sorted(scores.items(), key=lambda x: -x[1])
+
+
+def boost_named(
+    fused: Sequence[Fused],
+    named: dict[str, float],
+    doc_of: Callable[[str], str],
+    weight: float,
+    paged: Callable[[str], bool] = lambda d: True,
+) -> list[Fused]:
+    """The fused ranking with `weight` x its document's name score added to each passage's
+    score scaled to the best one's (so the boost means the same whatever the fusion).
+
+    A document without pages gets it for its best UNPAGED_BOOSTS passages only: the name
+    says which document, not which passage, and one text file must not fill the top k."""
+    if not fused or not named or weight <= 0:
+        return list(fused)
+    top = max(f.score for f in fused) or 1.0
+    out = []
+    boosts: dict[str, int] = {}
+    for f in fused:
+        doc = doc_of(f.id)
+        n = named.get(doc)
+        if n is not None and not paged(doc):
+            boosts[doc] = boosts.get(doc, 0) + 1
+            n = n if boosts[doc] <= UNPAGED_BOOSTS else None
+        score = f.score / top + weight * (n or 0.0)
+        out.append(Fused(f.id, score, f.dense, f.keyword, f.dense_rank, f.keyword_rank, n))
+    # sorted() is stable: ties keep the fused order
+    return sorted(out, key=lambda f: -f.score)
+
+
+def spread_pages(fused: Sequence[Fused], page_of: Callable[[str], object], k: int) -> list[Fused]:
+    """The ranking with at most one passage per page in its first `k` (the others move just
+    below them, in order): five passages of one page would show one page five times.
+    `page_of` is None for a passage without pages, which is never held back."""
+    first: list[Fused] = []
+    held: list[Fused] = []
+    seen: set[object] = set()
+    for f in fused:
+        if len(first) == k:
+            break
+        page = page_of(f.id)
+        if page is not None and page in seen:
+            held.append(f)
+            continue
+        seen.add(page)
+        first.append(f)
+    return [*first, *held, *fused[len(first) + len(held) :]]
+
+
+def keep_in_top(
+    fused: Sequence[Fused], i: str, k: int, key: Callable[[str], object]
+) -> list[Fused]:
+    """The ranking with `i` moved up to place `k` when neither it nor another passage of the
+    same `key` (its page) is in the first `k`: a question naming a document ("How often is
+    Orion released?" beside orion-release-notes.txt) may promote it, never hide the
+    passage that matched the question best."""
+    ids = [f.id for f in fused]
+    if i not in ids or ids.index(i) < k or k < 1:
+        return list(fused)
+    mark = key(i)
+    if mark is not None and any(key(j) == mark for j in ids[:k]):
+        return list(fused)
+    at = ids.index(i)
+    return [*fused[: k - 1], fused[at], *fused[k - 1 : at], *fused[at + 1 :]]
 
 
 def describe_fusion(

@@ -116,6 +116,9 @@ def score_line(hit: Hit) -> str:
             parts.append(f"{label} — (not a {leg} hit)")
         else:
             parts.append(f"{label} {format_score(value, leg)} (#{rank})")
+    named = hit.scores.get("named")
+    if named:
+        parts.append(f"file name matches the question {named:.2f}")
     return " · ".join(parts)
 
 
@@ -368,6 +371,7 @@ def fused_rows(
             "dense rank": f.dense_rank,
             "keyword": None if f.keyword is None else round(f.keyword, 3),
             "keyword rank": f.keyword_rank,
+            "name match": None if f.named is None else round(f.named, 3),
             "top k": n <= k,
             **_where(f.id, info),
         }
