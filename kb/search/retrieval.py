@@ -211,12 +211,16 @@ class Searcher:
         fused = boost_named(fused, named, _doc_of, s.name_weight, view.paged)
         t = time.perf_counter()
         if fetch:
-            depth = k * SPREAD_DEPTH if s.one_passage_per_page else k
+            depth = k * SPREAD_DEPTH if s.one_passage_per_page and named else k
             wanted = dict.fromkeys([f.id for f in fused[:depth]] + ([best] if named else []))
             chunks.update(self.store.get(list(wanted)))
             page_of: Callable[[str], object] = lambda i: _page_of(chunks.get(i))  # noqa: E731
-            if s.one_passage_per_page:
-                fused = spread_pages(fused, page_of, k)
+            if s.one_passage_per_page and named:
+                # Inside the documents a question names, k passages should be k pages; the
+                # handbook's two passages of page 1 stay (the second held the founders).
+                fused = spread_pages(
+                    fused, lambda i: page_of(i) if _doc_of(i) in named else None, k
+                )
             if named:
                 fused = keep_in_top(fused, best, k, page_of)
         timings["fetch"] = time.perf_counter() - t
