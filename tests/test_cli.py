@@ -82,7 +82,7 @@ def test_search_json_has_the_documented_fields(cli_data: Path) -> None:
     assert len(hits) == 3
     for h in hits:
         assert {"doc_id", "name", "page", "heading", "text", "score", "scores"} <= set(h)
-        assert set(h["scores"]) == {"dense", "keyword", "fused"}
+        assert set(h["scores"]) == {"dense", "keyword", "fused", "named"}
     assert hits[0]["name"] == "travel-per-diem-rates.csv"
 
 

@@ -214,7 +214,7 @@ def test_hits_carry_every_score_and_rank(sample_kb: KnowledgeBase) -> None:
     ids = {d.doc_id for d in sample_kb.documents()}
     for h in hits:
         assert h.doc_id in ids  # the registry's id, as pages use it to offer the original
-        assert set(h.scores) == {"dense", "keyword", "fused"}
+        assert set(h.scores) == {"dense", "keyword", "fused", "named"}
         assert h.scores["fused"] == h.score
         assert h.ranks["dense"] is not None or h.ranks["keyword"] is not None
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -90,7 +90,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         sc = h.scores
         dense = "-" if sc["dense"] is None else f"{sc['dense']:.3f}"
         kw = "-" if sc["keyword"] is None else f"{sc['keyword']:.2f}"
-        print(f"{n}. {h.name}{page}  [{h.heading}]  fused={h.score:.3f} dense={dense} bm25={kw}")
+        name = f" name={sc['named']:.2f}" if sc.get("named") else ""
+        print(
+            f"{n}. {h.name}{page}  [{h.heading}]  fused={h.score:.3f} dense={dense} bm25={kw}{name}"
+        )
         print("   " + " ".join(h.text.split())[:240])
     if not hits:
         print("no results")

@@ -9,9 +9,10 @@ unit-tested; kb.search.retrieval adds the scores to the fused ranking (kb.search
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from kb.index.keyword import split_words
@@ -44,7 +45,47 @@ def _says_name(word: str, first: bool) -> bool:
     return not first or any(c.isupper() for c in word[1:])
 
 
-def named(question: str, words: list[str]) -> set[str]:
+@dataclass(frozen=True)
+class Asked:
+    """What a question says as names: whole words, glued runs (prefixes), capitals."""
+
+    words: frozenset[str]  # "orion", "q2", "2023"
+    glued: frozenset[str]  # "bestbuy", "mgm": a name word equal to or starting with one
+    capitals: frozenset[str]  # "jj" from "JnJ": initials of consecutive name words
+
+
+def asked(question: str) -> Asked:
+    """Parse the names out of a question once; matched against every document's name."""
+    raw: list[tuple[str, bool]] = []  # (word, starts a sentence)
+    for sentence in _SENTENCE.split(split_words(question)):
+        raw += [(w, n == 0) for n, w in enumerate(_WORD.findall(sentence))]
+    said = [_says_name(w, first) for w, first in raw]
+    words = {r.lower() for (r, _), s in zip(raw, said, strict=True) if s}
+    glued: set[str] = set()
+    capitals: set[str] = set()
+    for i, (word, _) in enumerate(raw):
+        if not said[i] or not word[0].isalpha():
+            continue
+        for j in range(1, MAX_RUN + 1):
+            if i + j > len(raw) or not all(said[i : i + j]):
+                break
+            run = "".join(r for r, _ in raw[i : i + j]).lower()
+            if len(run) >= MIN_PREFIX:
+                glued.add(run)
+        caps = "".join(c for c in word if c.isupper()).lower()
+        if len(caps) >= 2 and caps != word.lower():
+            capitals.add(caps)
+    return Asked(frozenset(words), frozenset(glued), frozenset(capitals))
+
+
+def runs(words: list[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(initials, words) of each run of 2 to MAX_ACRONYM consecutive name words."""
+    for a in range(len(words)):
+        for b in range(a + 2, min(a + MAX_ACRONYM, len(words)) + 1):
+            yield "".join(w[0] for w in words[a:b]), tuple(words[a:b])
+
+
+def named(question: str | Asked, words: list[str]) -> set[str]:
     """The words of one document name that `question` names.
 
     Only question words written as names count ("Orion", "MGM", "Q2", "2023"; not "work" or
@@ -52,59 +93,57 @@ def named(question: str, words: list[str]) -> set[str]:
     a run of them glued together is it or starts it ("Best Buy" -> "bestbuy", "MGM" ->
     "mgmresorts"), or when a word's capitals are the initials of consecutive name words
     ("JnJ" -> "johnson johnson", "AmEx" -> "american express")."""
-    raw: list[tuple[str, bool]] = []  # (word, starts a sentence)
-    for sentence in _SENTENCE.split(split_words(question)):
-        raw += [(w, n == 0) for n, w in enumerate(_WORD.findall(sentence))]
-    said = [_says_name(w, first) for w, first in raw]
-    found = {
-        w for w in words if any(s and w == r.lower() for (r, _), s in zip(raw, said, strict=True))
-    }
-    for i, (word, _) in enumerate(raw):
-        if not said[i] or not word[0].isalpha():
-            continue
-        for j in range(1, MAX_RUN + 1):
-            run = raw[i : i + j]
-            if len(run) < j or not all(said[i : i + j]):
-                break
-            glued = "".join(r for r, _ in run).lower()
-            if len(glued) < MIN_PREFIX:
-                continue
-            found.update(w for w in words if w.startswith(glued) and not w.isdigit())
-        capitals = "".join(c for c in word if c.isupper()).lower()
-        if len(capitals) >= 2 and capitals != word.lower():
-            for a in range(len(words)):
-                for b in range(a + 2, min(a + MAX_ACRONYM, len(words)) + 1):
-                    if "".join(w[0] for w in words[a:b]) == capitals:
-                        found.update(words[a:b])
+    q = asked(question) if isinstance(question, str) else question
+    found = {w for w in words if w in q.words}
+    found.update(w for w in words if not w.isdigit() and any(w.startswith(g) for g in q.glued))
+    for caps, run in runs(words):
+        if caps in q.capitals:
+            found.update(run)
     return found
 
 
 @dataclass
 class Identities:
-    """Every document's name words, with how rare each word is among the documents."""
+    """Every document's name words, with how rare each word is among the documents, and
+    indexes from a word, a prefix or initials to the documents (so a question costs what it
+    matches, not what the collection holds)."""
 
     words: dict[str, list[str]]  # doc id -> name words
     idf: dict[str, float] = field(default_factory=dict)
+    docs: dict[str, set[str]] = field(default_factory=dict)  # word -> doc ids
+    vocab: list[str] = field(default_factory=list)  # sorted, for prefix lookups
+    initials: dict[str, set[str]] = field(default_factory=dict)  # initials -> doc ids
 
     @classmethod
     def of(cls, names: Mapping[str, str]) -> Identities:
         """Identities of documents given as {doc id: name}."""
         words = {d: name_words(n) for d, n in names.items()}
-        df: dict[str, int] = {}
-        for ws in words.values():
-            for w in set(ws):
-                df[w] = df.get(w, 0) + 1
+        docs: dict[str, set[str]] = {}
+        initials: dict[str, set[str]] = {}
+        for d, ws in words.items():
+            for w in ws:
+                docs.setdefault(w, set()).add(d)
+            for caps, _ in runs(ws):
+                initials.setdefault(caps, set()).add(d)
         # A word in every name ("pdf" folders, a shared prefix) weighs log 2, not 0: it
         # still separates a named document from an unnamed one when nothing else does.
-        idf = {w: math.log(1 + len(words) / c) for w, c in df.items()}
-        return cls(words, idf)
+        idf = {w: math.log(1 + len(words) / len(ds)) for w, ds in docs.items()}
+        return cls(words, idf, docs, sorted(docs), initials)
 
     def scores(self, question: str) -> dict[str, float]:
         """Documents the question names, scored 0-1 (1: the best-named); unnamed ones left out.
 
         A document scores the idf sum of its name words the question names, so a rare word
         ("Pfizer", "2023Q2") decides more than a common one ("10K")."""
-        raw = {d: sum(self.idf[w] for w in named(question, ws)) for d, ws in self.words.items()}
+        q = asked(question)
+        candidates = set().union(*(self.docs.get(w, set()) for w in q.words))
+        for g in q.glued:
+            at = bisect.bisect_left(self.vocab, g)
+            while at < len(self.vocab) and self.vocab[at].startswith(g):
+                candidates |= self.docs[self.vocab[at]]
+                at += 1
+        candidates |= set().union(*(self.initials.get(c, set()) for c in q.capitals))
+        raw = {d: sum(self.idf[w] for w in named(q, self.words[d])) for d in candidates}
         best = max(raw.values(), default=0.0)
         if best <= 0:
             return {}
