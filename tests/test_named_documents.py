@@ -141,3 +141,17 @@ def test_boost_named_lifts_only_the_best_passages_of_a_document_without_pages() 
     assert [f.id for f in out][:3] == ["txt:v:0", "txt:v:1", "other:v:1"]
     out = boost_named(fused, {"txt": 1.0}, lambda i: i.split(":")[0], 1.0, lambda d: True)
     assert [f.id for f in out][-1] == "other:v:1"
+
+
+def test_the_longest_glued_run_wins_bare_numbers_are_not_names_and_the_latest_year_leads() -> None:
+    ids = Identities.of({
+        "awk": "AMERICANWATERWORKS_2022_10K.pdf", "axp": "AMERICANEXPRESS_2022_10K.pdf",
+        "fl": "FOOTLOCKER_2022_8K_dated-2022-05-20.pdf", "ba": "BOEING_2022_10K.pdf",
+        "glw21": "CORNING_2021_10K.pdf", "glw22": "CORNING_2022_10K.pdf",
+    })  # fmt: skip
+    s = ids.scores("Does American Water Works have positive working capital in FY2022?")
+    assert s["awk"] == 1.0 and s["axp"] < 1.0  # "American" alone would name both
+    s = ids.scores("Which categories are more than 20% of Boeing's revenue in FY2022?")
+    assert s["ba"] == 1.0 and s["fl"] < 1.0  # "20" is an amount, not the 20th of May
+    s = ids.scores("How has Corning's tax rate changed between FY2021 and FY2022?")
+    assert s["glw22"] == 1.0 and s["glw21"] < 1.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kb.index.keyword import split_words
@@ -27,6 +27,14 @@ MIN_PREFIX = 3
 MAX_RUN = 3
 MAX_ACRONYM = 4
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")  # every file has one: it names no document
+# Bare numbers shorter than a year are amounts or dates' parts ("20%" beside a file dated
+# 2022-05-20), not names.
+MIN_DIGITS = 4
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# A question naming several years ("between FY2021 and FY2022") is about the latest one's
+# document, which reports the earlier year beside it (on FinanceBench all 7 such questions).
+# Not half: years' idf differ by how many files share a year, which then decided instead.
+EARLIER_YEAR = 0.0
 
 
 def name_words(name: str) -> list[str]:
@@ -38,6 +46,8 @@ def name_words(name: str) -> list[str]:
 def _says_name(word: str, first: bool) -> bool:
     """Whether a question word is written as a name: capitalised (but not merely because it
     starts a sentence), all capitals, mixed case ("JnJ") or with a digit ("Q2", "2023")."""
+    if word.isdigit():
+        return len(word) >= MIN_DIGITS
     if any(c.isdigit() for c in word) or (len(word) > 1 and word.isupper()):
         return True
     if not word[0].isupper():
@@ -50,8 +60,15 @@ class Asked:
     """What a question says as names: whole words, glued runs (prefixes), capitals."""
 
     words: frozenset[str]  # "orion", "q2", "2023"
-    glued: frozenset[str]  # "bestbuy", "mgm": a name word equal to or starting with one
+    # From each name-like word, the runs starting there, shortest first ("american",
+    # "americanwater", "americanwaterworks"): a name word equal to or starting with one.
+    glued: tuple[tuple[str, ...], ...]
     capitals: frozenset[str]  # "jj" from "JnJ": initials of consecutive name words
+
+    def weight(self, word: str) -> float:
+        """How much a matched name word counts: a year before the question's latest, nothing."""
+        years = [w for w in self.words if _YEAR.fullmatch(w)]
+        return EARLIER_YEAR if _YEAR.fullmatch(word) and word < max(years, default=word) else 1.0
 
 
 def asked(question: str) -> Asked:
@@ -61,21 +78,34 @@ def asked(question: str) -> Asked:
         raw += [(w, n == 0) for n, w in enumerate(_WORD.findall(sentence))]
     said = [_says_name(w, first) for w, first in raw]
     words = {r.lower() for (r, _), s in zip(raw, said, strict=True) if s}
-    glued: set[str] = set()
+    glued: list[tuple[str, ...]] = []
     capitals: set[str] = set()
     for i, (word, _) in enumerate(raw):
         if not said[i] or not word[0].isalpha():
             continue
+        starting: list[str] = []
         for j in range(1, MAX_RUN + 1):
             if i + j > len(raw) or not all(said[i : i + j]):
                 break
             run = "".join(r for r, _ in raw[i : i + j]).lower()
             if len(run) >= MIN_PREFIX:
-                glued.add(run)
+                starting.append(run)
+        if starting:
+            glued.append(tuple(starting))
         caps = "".join(c for c in word if c.isupper()).lower()
         if len(caps) >= 2 and caps != word.lower():
             capitals.add(caps)
-    return Asked(frozenset(words), frozenset(glued), frozenset(capitals))
+    return Asked(frozenset(words), tuple(glued), frozenset(capitals))
+
+
+def longest(runs: tuple[str, ...], vocab: Sequence[str]) -> str | None:
+    """The longest of the runs starting at one word that begins some word of `vocab`
+    (sorted): "American Water Works" is AMERICANWATERWORKS, not AMERICANEXPRESS."""
+    for run in reversed(runs):
+        at = bisect.bisect_left(vocab, run)
+        if at < len(vocab) and vocab[at].startswith(run):
+            return run
+    return None
 
 
 def runs(words: list[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
@@ -85,17 +115,21 @@ def runs(words: list[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
             yield "".join(w[0] for w in words[a:b]), tuple(words[a:b])
 
 
-def named(question: str | Asked, words: list[str]) -> set[str]:
+def named(question: str | Asked, words: list[str], vocab: Sequence[str] = ()) -> set[str]:
     """The words of one document name that `question` names.
 
     Only question words written as names count ("Orion", "MGM", "Q2", "2023"; not "work" or
     "it", which file names are full of). A name word counts when such a word is it, or when
     a run of them glued together is it or starts it ("Best Buy" -> "bestbuy", "MGM" ->
     "mgmresorts"), or when a word's capitals are the initials of consecutive name words
-    ("JnJ" -> "johnson johnson", "AmEx" -> "american express")."""
+    ("JnJ" -> "johnson johnson", "AmEx" -> "american express"). Of the runs starting at
+    one word only the longest found in `vocab` (all documents' name words; by default
+    these) counts."""
     q = asked(question) if isinstance(question, str) else question
+    vocab = vocab or sorted(words)
+    glued = {g for g in (longest(r, vocab) for r in q.glued) if g}
     found = {w for w in words if w in q.words}
-    found.update(w for w in words if not w.isdigit() and any(w.startswith(g) for g in q.glued))
+    found.update(w for w in words if not w.isdigit() and any(w.startswith(g) for g in glued))
     for caps, run in runs(words):
         if caps in q.capitals:
             found.update(run)
@@ -137,13 +171,19 @@ class Identities:
         ("Pfizer", "2023Q2") decides more than a common one ("10K")."""
         q = asked(question)
         candidates = set().union(*(self.docs.get(w, set()) for w in q.words))
-        for g in q.glued:
+        for runs_ in q.glued:
+            g = longest(runs_, self.vocab)
+            if g is None:
+                continue
             at = bisect.bisect_left(self.vocab, g)
             while at < len(self.vocab) and self.vocab[at].startswith(g):
                 candidates |= self.docs[self.vocab[at]]
                 at += 1
         candidates |= set().union(*(self.initials.get(c, set()) for c in q.capitals))
-        raw = {d: sum(self.idf[w] for w in named(q, self.words[d])) for d in candidates}
+        raw = {
+            d: sum(self.idf[w] * q.weight(w) for w in named(q, self.words[d], self.vocab))
+            for d in candidates
+        }
         best = max(raw.values(), default=0.0)
         if best <= 0:
             return {}
