@@ -7,7 +7,7 @@
 │ ownership (one registry per collection)  lifecycle, staleness (owners,     │
 │ review dates, why stale)  versions (replaced versions kept openable)       │
 │ builds (the active collection, a full re-index built beside it)            │
-│ ids, text (chunk ids, what chunks index)                                   │
+│ ids, text (chunk ids, what chunks index), identity (what file names name)  │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 

@@ -2,7 +2,10 @@
 
 ┌ kb/search ─────────────────────────────────────────────────────────────────┐
 │ retrieval: dense top-N (Chroma) + keyword top-N (BM25), both limited to    │
-│ what the user may read ─► fusion (weighted, z-score or RRF) ─► top-k Hits  │
+│ what the user may read, plus the same inside the documents the question    │
+│ names (its names, codes, years against file names: kb/index/identity)      │
+│ ─► fusion (weighted, z-score or RRF) + name boost ─► top-k Hits (one per   │
+│ page of a named document)                                                  │
 └────────────────────────────────────────────────────────────────────────────┘
 """
 
