@@ -98,7 +98,7 @@ table(ui.leg_rows(trace.dense, info, ROWS), "No dense hits: the store is empty."
 st.subheader(f"2. Keyword hits ({len(trace.keyword)} candidates, BM25)")
 table(ui.leg_rows(trace.keyword, info, ROWS), "No keyword hits: no query word is in any passage.")
 s = base.settings
-how = describe_fusion(s.fusion, s.dense_weight, s.keyword_weight, s.rrf_k)
+how = describe_fusion(s.fusion, s.dense_weight, s.keyword_weight, s.rrf_k, s.name_weight)
 st.subheader("3. Fused ranking")
 st.caption(f"Fusion: {how}. The top {k} go to the answer.")
 table(ui.fused_rows(trace.fused, info, ROWS, k), "Nothing to fuse.")

@@ -107,6 +107,10 @@ def test_score_line_names_each_leg_with_rank() -> None:
     line = ui.score_line(hit())
     assert line == "fused 0.900 · dense cosine 0.610 (#1) · keyword BM25 7.50 (#3)"
     assert "keyword BM25 — (not a keyword hit)" in ui.score_line(hit(keyword=None))
+    named = hit()
+    named.scores["named"] = 0.75
+    line = ui.score_line(named)
+    assert line.startswith("fused + name 0.900") and "file name matches the question 0.75" in line
 
 
 def test_source_title_and_hit_for() -> None:

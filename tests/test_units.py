@@ -283,3 +283,5 @@ def test_the_fusion_is_described_as_configured() -> None:
     )
     assert "reciprocal" not in describe_fusion("zscore")  # the Source inspector's old mislabel
     assert describe_fusion("rrf", rrf_k=30).startswith("reciprocal-rank fusion (k=30")
+    assert "names a file" in describe_fusion("weighted", name_weight=1.0)
+    assert "names a file" not in describe_fusion("weighted")

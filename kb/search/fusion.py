@@ -188,12 +188,23 @@ def keep_in_top(
 
 
 def describe_fusion(
-    method: str, dense_weight: float = 0.5, keyword_weight: float = 0.5, rrf_k: int = 60
+    method: str,
+    dense_weight: float = 0.5,
+    keyword_weight: float = 0.5,
+    rrf_k: int = 60,
+    name_weight: float = 0.0,
 ) -> str:
     """How `fuse` combines the legs with these settings, in words for the Source inspector."""
     weights = f"dense {dense_weight:g}, keyword {keyword_weight:g}"
     if method == "rrf":
-        return f"reciprocal-rank fusion (k={rrf_k}; {weights})"
-    if method == "zscore":
-        return f"weighted sum of scores scaled by their standard deviation ({weights})"
-    return f"weighted sum of min-max normalised scores ({weights})"
+        how = f"reciprocal-rank fusion (k={rrf_k}; {weights})"
+    elif method == "zscore":
+        how = f"weighted sum of scores scaled by their standard deviation ({weights})"
+    else:
+        how = f"weighted sum of min-max normalised scores ({weights})"
+    if name_weight > 0:
+        how += (
+            f"; when the question names a file, its passages add {name_weight:g} x the name "
+            "match to their fused score scaled to the best"
+        )
+    return how

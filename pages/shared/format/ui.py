@@ -109,14 +109,15 @@ def format_score(value: float | None, kind: str) -> str:
 
 def score_line(hit: Hit) -> str:
     """Fused, dense and keyword scores of a hit with its rank in each leg."""
-    parts = [f"fused {format_score(hit.score, 'fused')}"]
+    named = hit.scores.get("named")
+    label = "fused + name" if named else "fused"
+    parts = [f"{label} {format_score(hit.score, 'fused')}"]
     for leg, label in (("dense", "dense cosine"), ("keyword", "keyword BM25")):
         value, rank = hit.scores.get(leg), hit.ranks.get(leg)
         if value is None:
             parts.append(f"{label} — (not a {leg} hit)")
         else:
             parts.append(f"{label} {format_score(value, leg)} (#{rank})")
-    named = hit.scores.get("named")
     if named:
         parts.append(f"file name matches the question {named:.2f}")
     return " · ".join(parts)
