@@ -4,7 +4,7 @@ Real collections name their files after what they are ("3M_2018_10K.pdf",
 "hr/2024/leave-policy.docx"), and questions name the same things ("3M's FY2018 capital
 expenditure"). A long filing's passages rarely repeat its company and period, so the
 passage-level legs cannot tell "3M 2018" from "3M 2022"; the file name can. Pure functions,
-unit-tested; kb.search.retrieval adds the scores to the fused ranking (kb.search.retrieval).
+unit-tested; kb.search.retrieval adds the scores to the fused ranking.
 """
 
 from __future__ import annotations
