@@ -64,11 +64,11 @@ class Asked:
     # "americanwater", "americanwaterworks"): a name word equal to or starting with one.
     glued: tuple[tuple[str, ...], ...]
     capitals: frozenset[str]  # "jj" from "JnJ": initials of consecutive name words
+    latest: str = ""  # the latest year named ("2022" of "FY2021 and FY2022"), or ""
 
     def weight(self, word: str) -> float:
         """How much a matched name word counts: a year before the question's latest, nothing."""
-        years = [w for w in self.words if _YEAR.fullmatch(w)]
-        return EARLIER_YEAR if _YEAR.fullmatch(word) and word < max(years, default=word) else 1.0
+        return EARLIER_YEAR if _YEAR.fullmatch(word) and word < self.latest else 1.0
 
 
 def asked(question: str) -> Asked:
@@ -95,7 +95,8 @@ def asked(question: str) -> Asked:
         caps = "".join(c for c in word if c.isupper()).lower()
         if len(caps) >= 2 and caps != word.lower():
             capitals.add(caps)
-    return Asked(frozenset(words), tuple(glued), frozenset(capitals))
+    latest = max((w for w in words if _YEAR.fullmatch(w)), default="")
+    return Asked(frozenset(words), tuple(glued), frozenset(capitals), latest)
 
 
 def longest(runs: tuple[str, ...], vocab: Sequence[str]) -> str | None:
@@ -126,8 +127,15 @@ def named(question: str | Asked, words: list[str], vocab: Sequence[str] = ()) ->
     one word only the longest found in `vocab` (all documents' name words; by default
     these) counts."""
     q = asked(question) if isinstance(question, str) else question
-    vocab = vocab or sorted(words)
-    glued = {g for g in (longest(r, vocab) for r in q.glued) if g}
+    return _named(q, _glued(q, vocab or sorted(words)), words)
+
+
+def _glued(q: Asked, vocab: Sequence[str]) -> set[str]:
+    """The question's glued runs that begin a name word: the longest from each word."""
+    return {g for g in (longest(r, vocab) for r in q.glued) if g}
+
+
+def _named(q: Asked, glued: set[str], words: list[str]) -> set[str]:
     found = {w for w in words if w in q.words}
     found.update(w for w in words if not w.isdigit() and any(w.startswith(g) for g in glued))
     for caps, run in runs(words):
@@ -170,18 +178,16 @@ class Identities:
         A document scores the idf sum of its name words the question names, so a rare word
         ("Pfizer", "2023Q2") decides more than a common one ("10K")."""
         q = asked(question)
+        glued = _glued(q, self.vocab)  # the same for every document: resolved once
         candidates = set().union(*(self.docs.get(w, set()) for w in q.words))
-        for runs_ in q.glued:
-            g = longest(runs_, self.vocab)
-            if g is None:
-                continue
+        for g in glued:
             at = bisect.bisect_left(self.vocab, g)
             while at < len(self.vocab) and self.vocab[at].startswith(g):
                 candidates |= self.docs[self.vocab[at]]
                 at += 1
         candidates |= set().union(*(self.initials.get(c, set()) for c in q.capitals))
         raw = {
-            d: sum(self.idf[w] * q.weight(w) for w in named(q, self.words[d], self.vocab))
+            d: sum(self.idf[w] * q.weight(w) for w in _named(q, glued, self.words[d]))
             for d in candidates
         }
         best = max(raw.values(), default=0.0)

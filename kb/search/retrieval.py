@@ -12,7 +12,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from kb.config import Settings
 from kb.errors import StoreError
 from kb.index.snapshot import Snapshot
-from kb.index.store import ChunkStore, StoredChunk
+from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
 from kb.search.fusion import Fused, boost_named, fuse, keep_in_top, merge, spread_pages
 from kb.security.principals import SYSTEM, Principal
 
@@ -90,24 +90,26 @@ class Scope:
 
 
 def _doc_of(chunk_id: str) -> str:
-    return chunk_id.rsplit(":", 2)[0]
+    return parse_chunk_id(chunk_id)[0]
+
+
+def _page(meta: dict[str, Any]) -> int | None:
+    page = meta.get("page")
+    return int(page) if isinstance(page, int | float) and page > 0 else None
 
 
 def _page_of(chunk: StoredChunk | None) -> tuple[str, int] | None:
-    page = chunk.meta.get("page") if chunk else None
-    if chunk is None or not isinstance(page, int | float) or page <= 0:
-        return None
-    return str(chunk.meta.get("doc_id", "")), int(page)
+    page = _page(chunk.meta) if chunk else None
+    return None if chunk is None or page is None else (str(chunk.meta.get("doc_id", "")), page)
 
 
 def _hit(chunk: StoredChunk, f: Fused) -> Hit:
     meta = chunk.meta
-    page = meta.get("page")
     return Hit(
         chunk_id=chunk.id,
         doc_id=str(meta.get("doc_id", "")),
         name=str(meta.get("name", "")),
-        page=int(page) if isinstance(page, int | float) and page > 0 else None,
+        page=_page(meta),
         heading=str(meta.get("heading", "")),
         text=chunk.text,
         score=f.score,
