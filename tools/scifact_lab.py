@@ -25,7 +25,8 @@ from kb.config import Settings
 from kb.eval.beir import corpus_sources, load_beir
 from kb.eval.metrics import mean, mrr_at_k, ndcg_at_k, recall_at_k
 from kb.index.keyword import tokenize
-from kb.ingest.chunking import chunk_blocks, search_text, split_sentences, title_of
+from kb.index.text import search_text, title_of
+from kb.ingest.chunking import chunk_blocks, split_sentences
 from kb.ingest.embed_cache import EmbeddingCache
 from kb.ingest.nlp import sent_tokenize
 

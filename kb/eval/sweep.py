@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kb.eval.beir import BeirData, Legs, as_docs, score
 from kb.index.keyword import KeywordIndex, Params
-from kb.index.snapshot import keyword_text
+from kb.index.snapshot import keyword_texts
 from kb.knowledge_base import KnowledgeBase
 from kb.search.fusion import fuse
 
@@ -45,7 +45,7 @@ def fusion_sweep(
 ) -> list[SweepRow]:
     """Every (BM25 params, method, weight) variant, best nDCG@10 first."""
     chunks = list(base.store.iter_all())
-    ids, texts = [c.id for c in chunks], [keyword_text(c) for c in chunks]
+    ids, texts = [c.id for c in chunks], keyword_texts(chunks)
     n = base.settings.candidates
     rows: list[SweepRow] = []
     for params in BM25_PARAMS:

@@ -21,11 +21,13 @@ _STEMMER = Stemmer.Stemmer("english")
 # holding the fact) and no better on SciFact train (keyword nDCG@10 0.691 vs 0.690).
 _STOPWORDS = "en"
 _stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
-# Bumped whenever tokenize() changes: a saved index of another version is rebuilt on load.
+# Bumped whenever tokenize() or the indexed text changes: a saved index of another version is
+# rebuilt on load.
 # 2: underscores split words, so a spreadsheet column "hotel_cap_per_night" matches "hotel cap".
 # 3: a fiscal period glued to its year splits ("FY2018" -> "FY 2018", "2023Q2" -> "2023 Q2"),
 #    so a question about FY2018 matches a filing of 2018.
-TOKENIZER_VERSION = 3
+# 4: a page's later passages are indexed after the page's first words (kb.index.text).
+TOKENIZER_VERSION = 4
 # Two or more letters before a year, or a year before a letter: never "3M" or "10K", which
 # would split into single characters and vanish.
 _GLUED_YEAR = re.compile(

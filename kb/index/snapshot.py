@@ -16,8 +16,8 @@ from kb.index import published
 from kb.index.identity import Identities
 from kb.index.keyword import KeywordIndex, Params
 from kb.index.registry import Names, Registry
-from kb.index.store import ChunkStore, StoredChunk, is_live
-from kb.index.text import search_text
+from kb.index.store import ChunkStore, StoredChunk, is_live, stored_page
+from kb.index.text import page_openers, search_text, with_page_opener
 from kb.security.principals import Principal
 
 REOPEN_EVERY = 2.0  # seconds; reloading a large embedded store takes a moment
@@ -65,10 +65,19 @@ def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
     return counters["writes"], counters["generation"]
 
 
-def keyword_text(chunk: StoredChunk) -> str:
-    """What the keyword index holds for a stored chunk (its search text)."""
-    name, heading = str(chunk.meta.get("name", "")), str(chunk.meta.get("heading", ""))
-    return search_text(name, heading, chunk.text)
+def keyword_texts(chunks: list[StoredChunk]) -> list[str]:
+    """What the keyword index holds for each stored chunk: its search text, after its page's
+    first words when it is not the page's first passage (they hold the page's title)."""
+    openers = page_openers([(c.id, stored_page(c.meta), c.text) for c in chunks])
+    return [
+        with_page_opener(
+            c.id,
+            stored_page(c.meta),
+            search_text(str(c.meta.get("name", "")), str(c.meta.get("heading", "")), c.text),
+            openers,
+        )
+        for c in chunks
+    ]
 
 
 class Snapshots:
@@ -171,12 +180,10 @@ class Snapshots:
         self._published = generation
 
     def _rebuild_keyword(self, generation: int, active: dict[str, str]) -> KeywordIndex:
-        ids, texts = [], []
-        for chunk in self.store.iter_all():
-            if is_live(chunk.id, active):
-                ids.append(chunk.id)
-                texts.append(keyword_text(chunk))
-        index = KeywordIndex.build(ids, texts, generation, self.bm25)
+        chunks = [c for c in self.store.iter_all() if is_live(c.id, active)]
+        index = KeywordIndex.build(
+            [c.id for c in chunks], keyword_texts(chunks), generation, self.bm25
+        )
         try:
             # No write lock here: a writer may be waiting on the view lock while holding it.
             # Saves are atomic renames, and a stale one is caught by its generation on load.

@@ -33,6 +33,12 @@ def parse_chunk_id(chunk_id: str) -> tuple[str, str]:
     return doc_id, version
 
 
+def stored_page(meta: dict[str, Any]) -> int | None:
+    """A chunk's 1-based page from its metadata (None: the document has no pages)."""
+    page = meta.get("page")
+    return int(page) if isinstance(page, int | float) and page > 0 else None
+
+
 def is_live(chunk_id: str, active: dict[str, str]) -> bool:
     """Whether a chunk belongs to its document's live version (`active`: doc_id -> version)."""
     doc_id, version = parse_chunk_id(chunk_id)

@@ -18,3 +18,37 @@ def search_text(name: str, heading: str, text: str) -> str:
     # snake_case column names ("hotel_cap_per_night") must match the words in a question.
     text = text.replace("_", " ")
     return f"{context}\n\n{text}" if context else text
+
+
+# A page's title is usually among its first words ("3M Company and Subsidiaries Consolidated
+# Statement of Cash Flows", 11 words; a slide's title), and the page's later passages no longer
+# say it. 16 words held it on FinanceBench; 8 cut it (BENCHMARKS.md, "A page's first words").
+PAGE_OPENER_WORDS = 16
+
+PageKey = tuple[str, int]  # (the document version's id prefix, page)
+
+
+def page_openers(passages: list[tuple[str, int | None, str]]) -> dict[PageKey, tuple[int, str]]:
+    """Per page, its first passage's position and first words, from (chunk id, page, text)
+    triples; chunk ids are 'doc_id:version:index' and unpaged passages are skipped."""
+    out: dict[PageKey, tuple[int, str]] = {}
+    for chunk_id, page, text in passages:
+        if page is None:
+            continue
+        prefix, index = chunk_id.rsplit(":", 1)
+        key, position = (prefix, page), int(index)
+        if key not in out or position < out[key][0]:
+            out[key] = (position, " ".join(text.split()[:PAGE_OPENER_WORDS]))
+    return out
+
+
+def with_page_opener(
+    chunk_id: str, page: int | None, indexed: str, openers: dict[PageKey, tuple[int, str]]
+) -> str:
+    """A passage's indexed text with its page's first words in front, unless it is the page's
+    first passage (which says them already) or has no page."""
+    if page is None:
+        return indexed
+    prefix, index = chunk_id.rsplit(":", 1)
+    position, opener = openers.get((prefix, page), (int(index), ""))
+    return indexed if position == int(index) or not opener else f"{opener}\n\n{indexed}"

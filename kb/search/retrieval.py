@@ -12,7 +12,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from kb.config import Settings
 from kb.errors import StoreError
 from kb.index.snapshot import Snapshot
-from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id
+from kb.index.store import ChunkStore, StoredChunk, parse_chunk_id, stored_page
 from kb.search.fusion import Fused, boost_named, fuse, keep_in_top, merge, spread_pages
 from kb.security.principals import SYSTEM, Principal
 
@@ -93,13 +93,8 @@ def _doc_of(chunk_id: str) -> str:
     return parse_chunk_id(chunk_id)[0]
 
 
-def _page(meta: dict[str, Any]) -> int | None:
-    page = meta.get("page")
-    return int(page) if isinstance(page, int | float) and page > 0 else None
-
-
 def _page_of(chunk: StoredChunk | None) -> tuple[str, int] | None:
-    page = _page(chunk.meta) if chunk else None
+    page = stored_page(chunk.meta) if chunk else None
     return None if chunk is None or page is None else (str(chunk.meta.get("doc_id", "")), page)
 
 
@@ -109,7 +104,7 @@ def _hit(chunk: StoredChunk, f: Fused) -> Hit:
         chunk_id=chunk.id,
         doc_id=str(meta.get("doc_id", "")),
         name=str(meta.get("name", "")),
-        page=_page(meta),
+        page=stored_page(meta),
         heading=str(meta.get("heading", "")),
         text=chunk.text,
         score=f.score,
