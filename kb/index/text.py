@@ -29,16 +29,23 @@ PageKey = tuple[str, int]  # (the document version's id prefix, page)
 
 
 def page_openers(passages: list[tuple[str, int | None, str]]) -> dict[PageKey, tuple[int, str]]:
-    """Per page, its first passage's position and first words, from (chunk id, page, text)
-    triples; chunk ids are 'doc_id:version:index' and unpaged passages are skipped."""
-    out: dict[PageKey, tuple[int, str]] = {}
+    """Per page, its first passage's position and the page's first words (read on into the
+    next passages when the first is shorter: "AMAZON.COM, INC." alone says little), from
+    (chunk id, page, text) triples; chunk ids are 'doc_id:version:index'; no page, skipped."""
+    pages: dict[PageKey, list[tuple[int, str]]] = {}
     for chunk_id, page, text in passages:
-        if page is None:
-            continue
-        prefix, index = chunk_id.rsplit(":", 1)
-        key, position = (prefix, page), int(index)
-        if key not in out or position < out[key][0]:
-            out[key] = (position, " ".join(text.split()[:PAGE_OPENER_WORDS]))
+        if page is not None:
+            prefix, index = chunk_id.rsplit(":", 1)
+            pages.setdefault((prefix, page), []).append((int(index), text))
+    out: dict[PageKey, tuple[int, str]] = {}
+    for key, found in pages.items():
+        found.sort()
+        words: list[str] = []
+        for _, text in found:
+            words += text.split()[: PAGE_OPENER_WORDS - len(words)]
+            if len(words) >= PAGE_OPENER_WORDS:
+                break
+        out[key] = (found[0][0], " ".join(words))
     return out
 
 
