@@ -35,6 +35,20 @@ def test_page_openers_take_each_pages_first_passage_per_document_version() -> No
     assert with_page_opener("f:v1:4", 9, "unknown page", openers) == "unknown page"
 
 
+def test_a_short_first_passage_reads_on_into_the_next_one() -> None:
+    rows = " ".join(f"row{i}" for i in range(20))
+    openers = page_openers(
+        [
+            ("d:v1:5", 4, "CONSOLIDATED STATEMENTS OF OPERATIONS " + rows),
+            ("d:v1:4", 4, "ACME, INC."),
+        ]
+    )
+    first_words = ["ACME,", "INC.", "CONSOLIDATED", "STATEMENTS", "OF", "OPERATIONS", "row0"]
+    assert openers[("d:v1", 4)][0] == 4
+    assert openers[("d:v1", 4)][1].split()[:7] == first_words
+    assert len(openers[("d:v1", 4)][1].split()) == PAGE_OPENER_WORDS
+
+
 FILLER = " ".join(
     f"Paragraph {i} restates the segment tables in plain words for readers of this report."
     for i in range(16)
