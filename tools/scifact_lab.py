@@ -92,6 +92,11 @@ def main() -> None:
         help="sentences per window cut inside each chunk, with its context (0: none)",
     )
     ap.add_argument("--ideas", action="store_true", help="skip the grid; run the PRF ideas")
+    ap.add_argument(
+        "--stack",
+        action="store_true",
+        help="with --chunk-windows: every leg at once, tuned on train and on test (the bound)",
+    )
     args = ap.parse_args()
     s = Settings()
     splits = {sp: load_beir(args.data, sp) for sp in ("train", "test")}
@@ -207,6 +212,9 @@ def main() -> None:
 
     if W is not None:
         report("single: chunk+win", lambda L: dense(L, "chunk+win"))
+    if CW is not None and args.stack:
+        stack(legs_by_split, qids_by_split, splits, docs)
+        return
     if CW is not None:
         kw = "bm25 0.9/0.5"
         for a, b_ in [("chunk", "cwin"), ("cmean", "cwin")]:
@@ -286,6 +294,34 @@ def ideas(legs_by_split, qids_by_split, Qs, C, co, n, report, normed):  # type: 
             + 0.25 * normed(L, "bm25doc 0.9/0.4", "z")
         ),
     )
+
+
+def stack(legs_by_split, qids_by_split, splits, docs):  # type: ignore[no-untyped-def]
+    """Chunk vectors, sentence windows, chunk BM25 and document BM25 fused at once (z-scores),
+    every weight tried: the best on train with its test figure, and the best on test itself,
+    an upper bound no choice of these weights can beat."""
+    rows = []
+    z = {sp: {} for sp in legs_by_split}
+    for sp, L in legs_by_split.items():
+        z[sp]["mix"] = norm(0.3 * L["chunk"] + 0.7 * L["cwin"], "z")
+        for name in ("chunk", "cwin", "bm25 0.9/0.5", "bm25doc 0.9/0.4"):
+            z[sp][name] = norm(L[name], "z")
+    grid = itertools.product(
+        [0.3, 0.4, 0.5, 0.6],
+        [0.1, 0.2, 0.3, 0.4, 0.5],
+        [0.0, 0.1, 0.2, 0.3],
+        ["chunk", "mix", "cwin"],
+    )
+    for wd, wb, wbd, dense in grid:
+        out = []
+        for sp in ("train", "test"):
+            Z = z[sp]
+            F = wd * Z[dense] + wb * Z["bm25 0.9/0.5"] + wbd * Z["bm25doc 0.9/0.4"]
+            out.append(evaluate(F, qids_by_split[sp], docs, splits[sp].qrels))
+        rows.append((out[0][0], out[1][0], out[1][1], f"{dense} {wd} + bm25 {wb} + bm25doc {wbd}"))
+    for label, key in (("best on train", 0), ("best on test (the bound)", 1)):
+        tr, te, ter, name = max(rows, key=lambda r: r[key])
+        print(f"{label:26} {name:40} train {tr:.4f} | test {te:.4f} R {ter:.4f}", flush=True)
 
 
 if __name__ == "__main__":
