@@ -25,10 +25,10 @@ def test_page_openers_take_each_pages_first_passage_per_document_version() -> No
             ("e:v1:0", None, "a text file has no pages"),
         ]
     )
-    assert openers[("d:v1", 2)] == (2, " ".join(title.split()[:PAGE_OPENER_WORDS]))
-    assert openers[("d:v2", 2)] == (7, "Notes on leases")
-    assert set(openers) == {("d:v1", 2), ("d:v1", 1), ("d:v2", 2)}
-    opener = openers[("d:v1", 2)][1]
+    assert openers[("d", "v1", 2)] == (2, " ".join(title.split()[:PAGE_OPENER_WORDS]))
+    assert openers[("d", "v2", 2)] == (7, "Notes on leases")
+    assert set(openers) == {("d", "v1", 2), ("d", "v1", 1), ("d", "v2", 2)}
+    opener = openers[("d", "v1", 2)][1]
     assert with_page_opener("d:v1:3", 2, "later", openers) == f"{opener}\n\nlater"
     assert with_page_opener("d:v1:2", 2, "first", openers) == "first"
     assert with_page_opener("e:v1:0", None, "unpaged", openers) == "unpaged"
@@ -44,9 +44,9 @@ def test_a_short_first_passage_reads_on_into_the_next_one() -> None:
         ]
     )
     first_words = ["ACME,", "INC.", "CONSOLIDATED", "STATEMENTS", "OF", "OPERATIONS", "row0"]
-    assert openers[("d:v1", 4)][0] == 4
-    assert openers[("d:v1", 4)][1].split()[:7] == first_words
-    assert len(openers[("d:v1", 4)][1].split()) == PAGE_OPENER_WORDS
+    assert openers[("d", "v1", 4)][0] == 4
+    assert openers[("d", "v1", 4)][1].split()[:7] == first_words
+    assert len(openers[("d", "v1", 4)][1].split()) == PAGE_OPENER_WORDS
 
 
 FILLER = " ".join(

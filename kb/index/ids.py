@@ -34,3 +34,9 @@ def doc_id_for(name: str, source: str | None = None) -> str:
 def chunk_id(doc_id: str, version: str, index: int) -> str:
     """Deterministic chunk id: the same bytes always give the same ids, a new version new ones."""
     return f"{doc_id}:{version}:{index:05d}"
+
+
+def split_chunk_id(chunk_id: str) -> tuple[str, str, int]:
+    """(doc_id, version, index) of a chunk id made by `chunk_id`."""
+    doc_id, version, index = chunk_id.rsplit(":", 2)
+    return doc_id, version, int(index)

@@ -10,6 +10,7 @@ from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import BasePydanticVectorStore
 
 from kb.errors import StoreError
+from kb.index.ids import split_chunk_id
 
 _FALLBACK_BATCH = 5000  # under every Chroma client's limit seen (embedded: 5,461)
 _PAGE = 2000  # ids per Chroma get() call: large enough to be quick, small enough for memory
@@ -29,7 +30,7 @@ class StoredChunk:
 
 def parse_chunk_id(chunk_id: str) -> tuple[str, str]:
     """(doc_id, version) encoded in a chunk id."""
-    doc_id, version, _ = chunk_id.rsplit(":", 2)
+    doc_id, version, _ = split_chunk_id(chunk_id)
     return doc_id, version
 
 

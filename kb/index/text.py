@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from kb.index.ids import split_chunk_id
+
 
 def title_of(name: str) -> str:
     """A readable title from a file name: 'travel-per-diem_rates.csv' -> 'travel per diem rates'."""
@@ -25,18 +27,18 @@ def search_text(name: str, heading: str, text: str) -> str:
 # say it. 16 words held it on FinanceBench; 8 cut it (BENCHMARKS.md, "A page's first words").
 PAGE_OPENER_WORDS = 16
 
-PageKey = tuple[str, int]  # (the document version's id prefix, page)
+PageKey = tuple[str, str, int]  # (doc_id, version, page)
 
 
 def page_openers(passages: list[tuple[str, int | None, str]]) -> dict[PageKey, tuple[int, str]]:
     """Per page, its first passage's position and the page's first words (read on into the
     next passages when the first is shorter: "AMAZON.COM, INC." alone says little), from
-    (chunk id, page, text) triples; chunk ids are 'doc_id:version:index'; no page, skipped."""
+    (chunk id, page, text) triples; a passage without a page is skipped."""
     pages: dict[PageKey, list[tuple[int, str]]] = {}
     for chunk_id, page, text in passages:
         if page is not None:
-            prefix, index = chunk_id.rsplit(":", 1)
-            pages.setdefault((prefix, page), []).append((int(index), text))
+            doc_id, version, index = split_chunk_id(chunk_id)
+            pages.setdefault((doc_id, version, page), []).append((index, text))
     out: dict[PageKey, tuple[int, str]] = {}
     for key, found in pages.items():
         found.sort()
@@ -56,6 +58,6 @@ def with_page_opener(
     first passage (which says them already) or has no page."""
     if page is None:
         return indexed
-    prefix, index = chunk_id.rsplit(":", 1)
-    position, opener = openers.get((prefix, page), (int(index), ""))
-    return indexed if position == int(index) or not opener else f"{opener}\n\n{indexed}"
+    doc_id, version, index = split_chunk_id(chunk_id)
+    position, opener = openers.get((doc_id, version, page), (index, ""))
+    return indexed if position == index or not opener else f"{opener}\n\n{indexed}"
