@@ -96,6 +96,10 @@ info = ui.chunk_info(base, ids + [f.id for f in trace.fused[:ROWS]], user)
 st.subheader(f"1. Dense hits ({len(trace.dense)} candidates, cosine similarity)")
 table(ui.leg_rows(trace.dense, info, ROWS), "No dense hits: the store is empty.")
 st.subheader(f"2. Keyword hits ({len(trace.keyword)} candidates, BM25)")
+st.caption(
+    "BM25 reads each passage with its file title and heading; a passage that does not open "
+    "its page, also with the page's first words (where a PDF page's title stands)."
+)
 table(ui.leg_rows(trace.keyword, info, ROWS), "No keyword hits: no query word is in any passage.")
 s = base.settings
 how = describe_fusion(s.fusion, s.dense_weight, s.keyword_weight, s.rrf_k, s.name_weight)
