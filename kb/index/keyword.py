@@ -14,6 +14,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from kb.index.ids import split_chunk_id
+
 # Stemming and English stop words: "expenses" finds "expense", "the" finds nothing.
 _STEMMER = Stemmer.Stemmer("english")
 # Lucene's 33 English stop words. A longer list with question words ("how", "many", "do")
@@ -78,8 +80,8 @@ class KeywordIndex:
         if allowed is None:
             return None
         if self._docs is None:
-            # Chunk ids are "doc_id:version:index"; the doc part, once per index.
-            self._docs = np.array([cid.rsplit(":", 2)[0] for cid in self.ids], dtype=object)
+            # Each chunk's document, worked out once per index rather than per query.
+            self._docs = np.array([split_chunk_id(cid)[0] for cid in self.ids], dtype=object)
         if len(forbidden) < len(allowed):
             return ~np.isin(self._docs, list(forbidden))
         return np.isin(self._docs, list(allowed))

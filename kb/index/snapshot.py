@@ -68,15 +68,16 @@ def _sync_key(counters: dict[str, int]) -> tuple[int, int]:
 def keyword_texts(chunks: list[StoredChunk]) -> list[str]:
     """What the keyword index holds for each stored chunk: its search text, after its page's
     first words when it is not the page's first passage (they hold the page's title)."""
-    openers = page_openers([(c.id, stored_page(c.meta), c.text) for c in chunks])
+    pages = [stored_page(c.meta) for c in chunks]
+    openers = page_openers([(c.id, page, c.text) for c, page in zip(chunks, pages, strict=True)])
     return [
         with_page_opener(
             c.id,
-            stored_page(c.meta),
+            page,
             search_text(str(c.meta.get("name", "")), str(c.meta.get("heading", "")), c.text),
             openers,
         )
-        for c in chunks
+        for c, page in zip(chunks, pages, strict=True)
     ]
 
 
